@@ -1,0 +1,52 @@
+"""The ASGI application: every route, error handler and the lifespan, assembled explicitly."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+import tidings
+from tidings.api.app_api import app_api_router
+from tidings.api.auth import Authenticator
+from tidings.api.errors import error_response, exception_handlers
+from tidings.api.track import track_router
+from tidings.services import Role, Services
+
+__all__ = ["create_app"]
+
+
+def create_app(services: Services, *, roles: Iterable[Role] = (Role.API, Role.PROCESSOR)) -> FastAPI:
+    """The HTTP face of `services`. The lifespan starts the given roles and stops everything."""
+    roles = tuple(roles)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await services.start(roles)
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    app = FastAPI(
+        title="tidings",
+        version=tidings.__version__,
+        description="Customer.io-compatible Track API and App API.",
+        lifespan=lifespan,
+        exception_handlers={**exception_handlers, RequestValidationError: _validation_error},
+    )
+    auth = Authenticator(services.db, clock=services.clock)
+    app.include_router(track_router(services, auth))
+    app.include_router(app_api_router(services, auth))
+    return app
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+    field = ".".join(str(part) for part in first.get("loc", ())[1:]) or "request"
+    return error_response(400, f"{field}: {first.get('msg', 'invalid')}")

@@ -1,0 +1,161 @@
+"""Customer.io's App API read-back (`/v1/customers...`), authenticated with a Bearer App API key.
+
+Shapes follow what integrators read back from Customer.io: attribute values as strings, a
+`timestamps` map of last updates, devices, and an activity feed paged with an opaque cursor.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tidings import people
+from tidings.api.auth import Authenticator
+from tidings.api.responses import FastJSONResponse
+from tidings.clock import to_unix
+from tidings.errors import InvalidInput, NotFound
+from tidings.people import Activity, Device, IdentifierKind, Person, ResolvedRef
+from tidings.services import Services
+
+__all__ = ["app_api_router"]
+
+_ACTIVITY_PAGE_DEFAULT = 10
+_ACTIVITY_PAGE_MAX = 100
+_encode = msgspec.json.Encoder().encode
+
+
+def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["App API"])
+
+    async def find_by_email(request: Request, email: str | None = None) -> Response:
+        """People whose email matches, case-insensitively."""
+        workspace = await auth.app_workspace(request)
+        if not email:
+            raise InvalidInput("email is required", field="email")
+        async with services.db.read() as conn:
+            found = await people.people_with_email(conn, workspace_id=workspace.id, email=email)
+        return FastJSONResponse({"results": [{"id": p.id, "email": p.email, "cio_id": p.cio_id} for p in found]})
+
+    async def attributes(request: Request, identifier: str, id_type: str = "id") -> Response:
+        """A person's identifiers, attributes, update times and devices."""
+        workspace = await auth.app_workspace(request)
+        async with services.db.read() as conn:
+            person = await _person(conn, workspace.id, identifier, id_type)
+            devices = await people.list_devices(conn, workspace_id=workspace.id, cio_id=person.cio_id)
+        return FastJSONResponse({"customer": _customer(person, devices)})
+
+    async def activities(
+        request: Request,
+        identifier: str,
+        id_type: str = "id",
+        type: str | None = None,
+        name: str | None = None,
+        start: str | None = None,
+        limit: int = _ACTIVITY_PAGE_DEFAULT,
+    ) -> Response:
+        """A person's activity, newest first; pass `next` back as `start` for the following page."""
+        workspace = await auth.app_workspace(request)
+        if not 1 <= limit <= _ACTIVITY_PAGE_MAX:
+            raise InvalidInput(f"limit must be between 1 and {_ACTIVITY_PAGE_MAX}", field="limit")
+        async with services.db.read() as conn:
+            person = await _person(conn, workspace.id, identifier, id_type)
+            page = await people.list_activities(
+                conn,
+                workspace_id=workspace.id,
+                cio_id=person.cio_id,
+                type=type,
+                name=name,
+                before=_decode_cursor(start) if start else None,
+                limit=limit + 1,
+            )
+        more = len(page) > limit
+        page = page[:limit]
+        return FastJSONResponse(
+            {
+                "activities": [_activity(a, person) for a in page],
+                "next": _encode_cursor(page[-1]) if more else "",
+            }
+        )
+
+    async def messages(request: Request, identifier: str, id_type: str = "id") -> Response:
+        """Deliveries sent to a person (none until messaging exists)."""
+        workspace = await auth.app_workspace(request)
+        async with services.db.read() as conn:
+            await _person(conn, workspace.id, identifier, id_type)
+        return FastJSONResponse({"messages": [], "next": ""})
+
+    router.add_api_route("/customers", find_by_email, methods=["GET"])
+    router.add_api_route("/customers/{identifier}/attributes", attributes, methods=["GET"])
+    router.add_api_route("/customers/{identifier}/activities", activities, methods=["GET"])
+    router.add_api_route("/customers/{identifier}/messages", messages, methods=["GET"])
+    return router
+
+
+async def _person(conn: Any, workspace_id: int, identifier: str, id_type: str) -> Person:
+    try:
+        kind = IdentifierKind(id_type)
+    except ValueError:
+        raise InvalidInput("id_type must be one of: id, email, cio_id", field="id_type") from None
+    person = await people.find_person(conn, workspace_id=workspace_id, ref=ResolvedRef(kind, identifier))
+    if person is None:
+        raise NotFound("customer not found")
+    return person
+
+
+def _customer(person: Person, devices: list[Device]) -> dict[str, Any]:
+    identifiers = {"id": person.id, "email": person.email, "cio_id": person.cio_id}
+    attributes = {name: _as_string(value) for name, value in person.attributes.items()}
+    attributes.update({name: value for name, value in identifiers.items() if value is not None})
+    return {
+        "id": person.id,
+        "identifiers": identifiers,
+        "attributes": attributes,
+        "timestamps": person.attribute_timestamps,
+        "devices": [
+            {
+                "id": device.token,
+                "platform": device.platform,
+                "last_used": to_unix(device.last_used),
+                "_last_status": device.last_status,
+                "attributes": device.attributes,
+            }
+            for device in devices
+        ],
+        "unsubscribed": people.is_unsubscribed(person.attributes.get("unsubscribed")),
+    }
+
+
+def _as_string(value: Any) -> str:
+    """Customer.io returns every attribute value as a string; non-strings are JSON-encoded."""
+    return value if isinstance(value, str) else _encode(value).decode()
+
+
+def _activity(activity: Activity, person: Person) -> dict[str, Any]:
+    return {
+        "id": activity.key,
+        "type": activity.type,
+        "name": activity.name,
+        "timestamp": to_unix(activity.timestamp),
+        "data": activity.data,
+        "customer_id": person.id,
+        "customer_identifiers": {"id": person.id, "email": person.email, "cio_id": person.cio_id},
+    }
+
+
+def _encode_cursor(activity: Activity) -> str:
+    return base64.urlsafe_b64encode(f"{activity.timestamp.isoformat()}|{activity.key}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        moment, _, key = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(moment), key
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidInput("start is not a cursor this API returned", field="start") from None

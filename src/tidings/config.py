@@ -1,0 +1,149 @@
+"""Settings, read once at start-up and passed down.
+
+Values come from command-line flags, then `TIDINGS_*` environment variables, then defaults. A
+malformed value stops start-up with a message naming the variable. Nothing else reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tidings.errors import InvalidInput
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "DatabaseSettings",
+    "LoggingSettings",
+    "ProcessorSettings",
+    "ServerSettings",
+    "Settings",
+    "load_settings",
+]
+
+DEFAULT_DATABASE_URL = "sqlite:///tidings.db"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    url: str = DEFAULT_DATABASE_URL
+    # How many independent streams the message log is split into; a processor owns one at a time.
+    log_partitions: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    tls_certificate: Path | None = None
+    tls_key: Path | None = None
+    # Base URL the Track API tells clients to use (`GET /api/v1/accounts/region`); derived from
+    # the request when unset.
+    public_track_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorSettings:
+    batch_size: int = 200
+    idle_poll_seconds: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingSettings:
+    level: str = "INFO"
+    format: str = "json"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    processor: ProcessorSettings = field(default_factory=ProcessorSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+
+
+def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
+    """Build settings from environment variables; `overrides` (from flags) win when not None.
+
+    Override keys are `section__field`, e.g. `server__port=9000`.
+    """
+    env = _Environment(environ)
+    settings = Settings(
+        database=DatabaseSettings(
+            url=env.get("TIDINGS_DATABASE_URL", str, DEFAULT_DATABASE_URL),
+            log_partitions=env.get("TIDINGS_LOG_PARTITIONS", _positive_int, 4),
+        ),
+        server=ServerSettings(
+            host=env.get("TIDINGS_HOST", str, "127.0.0.1"),
+            port=env.get("TIDINGS_PORT", _port, 8080),
+            tls_certificate=env.get("TIDINGS_TLS_CERTIFICATE", Path, None),
+            tls_key=env.get("TIDINGS_TLS_KEY", Path, None),
+            public_track_url=env.get("TIDINGS_PUBLIC_TRACK_URL", str, None),
+        ),
+        processor=ProcessorSettings(
+            batch_size=env.get("TIDINGS_PROCESSOR_BATCH_SIZE", _positive_int, 200),
+        ),
+        logging=LoggingSettings(
+            level=env.get("TIDINGS_LOG_LEVEL", _log_level, "INFO"),
+            format=env.get("TIDINGS_LOG_FORMAT", _log_format, "json"),
+        ),
+    )
+    return _apply_overrides(settings, overrides)
+
+
+def _apply_overrides(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        section_name, _, field_name = key.partition("__")
+        section = getattr(settings, section_name)
+        settings = dataclasses.replace(settings, **{section_name: dataclasses.replace(section, **{field_name: value})})
+    if (settings.server.tls_certificate is None) != (settings.server.tls_key is None):
+        raise InvalidInput("TLS needs both a certificate and a key", field="TIDINGS_TLS_CERTIFICATE")
+    return settings
+
+
+class _Environment:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def get(self, name: str, cast: Callable[[str], T], default: T) -> T:
+        raw = self._environ.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            return cast(raw)
+        except ValueError as exc:
+            raise InvalidInput(f"{name}: {exc}", field=name) from None
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError(f"must be a positive integer, got {raw!r}")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 65535:
+        raise ValueError(f"must be a port number, got {raw!r}")
+    return value
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError(f"must be DEBUG, INFO, WARNING or ERROR, got {raw!r}")
+    return level
+
+
+def _log_format(raw: str) -> str:
+    if raw not in {"json", "text"}:
+        raise ValueError(f"must be json or text, got {raw!r}")
+    return raw

@@ -1,0 +1,38 @@
+"""The few statements whose SQL differs between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+__all__ = ["insert_ignoring_conflicts", "upsert"]
+
+
+def _insert(conn: AsyncConnection, table: Table) -> Any:
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+async def insert_ignoring_conflicts(conn: AsyncConnection, table: Table, values: dict[str, Any]) -> bool:
+    """Insert one row unless it would break a unique constraint; True if it was inserted."""
+    result = await conn.execute(_insert(conn, table).values(**values).on_conflict_do_nothing())
+    return result.rowcount == 1
+
+
+async def upsert(
+    conn: AsyncConnection,
+    table: Table,
+    values: dict[str, Any],
+    *,
+    key: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """Insert a row, or update columns `update` of the row that has the same `key`."""
+    statement = _insert(conn, table).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(key), set_={name: statement.excluded[name] for name in update}
+    )
+    await conn.execute(statement)

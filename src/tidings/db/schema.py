@@ -1,0 +1,220 @@
+"""Every table, as SQLAlchemy Core. Migrations in `db/migrations/` create exactly this.
+
+Every row belongs to a workspace and every query filters on `workspace_id`. Times are aware UTC
+datetimes (`UtcDateTime`). Identifiers Customer.io exposes keep its names (`cio_id`, `id`, `email`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from tidings.db.types import Json, UtcDateTime
+
+__all__ = [
+    "accounts",
+    "activities",
+    "anonymous_merges",
+    "app_api_keys",
+    "devices",
+    "events",
+    "log_cursors",
+    "message_log",
+    "metadata",
+    "people",
+    "sources",
+    "suppressions",
+    "track_credentials",
+    "workspaces",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments a plain INTEGER primary key.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("region", String(2), nullable=False, server_default="us"),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    # "email_or_id" (default) or "id_only": which identifiers add and update people.
+    Column("identifier_mode", String(20), nullable=False, server_default="email_or_id"),
+    # "cio_id_or_id" (default) or "cio_id": which identifiers may change an existing email.
+    Column("email_update_policy", String(20), nullable=False, server_default="cio_id_or_id"),
+    Column("anonymous_merge", Boolean, nullable=False, server_default="1"),
+    Column("multi_identifier_merge", Boolean, nullable=False, server_default="1"),
+    # Per-workspace overrides of ingest limits ({"attribute_value_bytes": 2000, ...}).
+    Column("limits", Json, nullable=False, server_default="{}"),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+track_credentials = Table(
+    "track_credentials",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("site_id", String(64), nullable=False, unique=True),
+    # Customer.io shows Track API keys again in its UI, so they are kept, like site ids.
+    Column("api_key", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime),
+)
+
+app_api_keys = Table(
+    "app_api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    # App API keys are shown once and stored hashed, as at Customer.io.
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(40), nullable=False),
+    # Pipelines write keys travel in browsers and apps; they are identifiers, not secrets.
+    Column("write_key", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+message_log = Table(
+    "message_log",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("partition", Integer, nullable=False),
+    Column("workspace_id", Integer, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Index("ix_message_log_partition_seq", "partition", "seq"),
+)
+
+log_cursors = Table(
+    "log_cursors",
+    metadata,
+    Column("partition", Integer, primary_key=True, autoincrement=False),
+    Column("position", BigInteger, nullable=False, server_default="0"),
+)
+
+people = Table(
+    "people",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True),
+    Column("cio_id", String(32), primary_key=True),
+    Column("id", String(150)),
+    Column("email", String(320)),
+    # Lower-cased email: Customer.io matches email identifiers case-insensitively.
+    Column("email_key", String(320)),
+    Column("attributes", Json, nullable=False),
+    # Per attribute, the unix time of its last accepted update (`_timestamp` ordering).
+    Column("attribute_timestamps", Json, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("workspace_id", "id"),
+    Index("ix_people_workspace_id_email_key", "workspace_id", "email_key"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("pk", BigId, primary_key=True, autoincrement=True),
+    Column("workspace_id", Integer, nullable=False),
+    Column("cio_id", String(32)),
+    Column("anonymous_id", String(150)),
+    # The client's event id (a ULID at Customer.io) or one we generate; repeats are dropped.
+    Column("event_id", String(150), nullable=False),
+    Column("type", String(10), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("data", Json, nullable=False),
+    Column("timestamp", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    # When the event was attached to a person; anonymous events have none until merged.
+    Column("processed_at", UtcDateTime),
+    UniqueConstraint("workspace_id", "event_id"),
+    Index("ix_events_person", "workspace_id", "cio_id", "timestamp"),
+    Index("ix_events_anonymous", "workspace_id", "anonymous_id"),
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("pk", BigId, primary_key=True, autoincrement=True),
+    Column("workspace_id", Integer, nullable=False),
+    Column("cio_id", String(32), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("name", Text),
+    Column("data", Json, nullable=False),
+    Column("timestamp", UtcDateTime, nullable=False),
+    Index("ix_activities_person", "workspace_id", "cio_id", "timestamp"),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True),
+    Column("cio_id", String(32), primary_key=True),
+    Column("token", String(500), primary_key=True),
+    Column("platform", String(20), nullable=False),
+    Column("last_used", UtcDateTime, nullable=False),
+    Column("last_status", String(20), nullable=False, server_default=""),
+    Column("attributes", Json, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True),
+    # "id" or "email" (email values lower-cased).
+    Column("identifier_type", String(10), primary_key=True),
+    Column("value", String(320), primary_key=True),
+    # The suppressed person's cio_id, so `cio_<id>` can name them after deletion.
+    Column("cio_id", String(32), nullable=False),
+    Column("suppressed_at", UtcDateTime, nullable=False),
+    Index("ix_suppressions_cio_id", "workspace_id", "cio_id"),
+)
+
+anonymous_merges = Table(
+    "anonymous_merges",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True),
+    Column("anonymous_id", String(150), primary_key=True),
+    Column("cio_id", String(32), nullable=False),
+    Column("merged_at", UtcDateTime, nullable=False),
+)

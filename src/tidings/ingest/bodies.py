@@ -1,0 +1,64 @@
+"""Request bodies as the Track API accepts them: JSON, or the legacy form encoding.
+
+The form encoding nests with brackets, as Rails parses it: `data[price]=23.45&data[tags][]=a`
+becomes `{"data": {"price": "23.45", "tags": ["a"]}}`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+import msgspec
+
+from tidings.errors import InvalidInput, LimitExceeded
+
+__all__ = ["decode_body"]
+
+_KEY_PART = re.compile(r"\[([^\]]*)\]")
+_json = msgspec.json.Decoder()
+
+
+def decode_body(raw: bytes, *, content_type: str, limit: int) -> dict[str, Any]:
+    """The body as a dict; an empty body is `{}`. Raises InvalidInput for anything else."""
+    if len(raw) > limit:
+        raise LimitExceeded(f"request body cannot be larger than {limit // 1024} KB", field="body")
+    if not raw.strip():
+        return {}
+    if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+        return _decode_form(raw)
+    try:
+        body = _json.decode(raw)
+    except msgspec.DecodeError:
+        raise InvalidInput("request body must be valid JSON", field="body") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("request body must be a JSON object", field="body")
+    return body
+
+
+def _decode_form(raw: bytes) -> dict[str, Any]:
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidInput("request body must be valid form data", field="body") from None
+    body: dict[str, Any] = {}
+    for key, value in pairs:
+        head, _, rest = key.partition("[")
+        path = [head, *_KEY_PART.findall("[" + rest)] if rest else [head]
+        _assign(body, path, value)
+    return body
+
+
+def _assign(container: dict[str, Any], path: list[str], value: str) -> None:
+    head, *rest = path
+    if not rest:
+        container[head] = value
+    elif rest == [""]:
+        existing = container.get(head)
+        container[head] = [*existing, value] if isinstance(existing, list) else [value]
+    else:
+        child = container.get(head)
+        if not isinstance(child, dict):
+            child = container[head] = {}
+        _assign(child, rest, value)

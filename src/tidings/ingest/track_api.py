@@ -1,0 +1,232 @@
+"""Track API v1 calls → canonical messages, with Customer.io's validation and error texts.
+
+Each function takes the parts of one request (path identifier, decoded body) and returns the
+message to log, or raises InvalidInput with the message the API answers in `meta.error`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from tidings.clock import from_unix
+from tidings.errors import InvalidInput, LimitExceeded
+from tidings.ingest.limits import TrackLimits
+from tidings.log import (
+    DeleteDevice,
+    DeletePerson,
+    Identify,
+    Merge,
+    Page,
+    PersonRef,
+    Screen,
+    SuppressPerson,
+    Track,
+    UnsuppressPerson,
+    UpsertDevice,
+)
+
+__all__ = [
+    "anonymous_event",
+    "customer_event",
+    "delete_customer",
+    "delete_device",
+    "identify",
+    "merge_customers",
+    "suppress",
+    "unsuppress",
+    "upsert_device",
+]
+
+# Keys of an identify body that steer the call rather than set attributes.
+_IDENTIFY_CONTROL_KEYS = frozenset({"_timestamp", "_update", "anonymous_id", "cio_relationships"})
+_EVENT_TYPES = {"event": Track, "page": Page, "screen": Screen}
+_PLATFORMS = frozenset({"ios", "android"})
+_IDENTIFIER_KEYS = ("id", "email", "cio_id")
+_encode = msgspec.json.Encoder().encode
+
+
+def identify(identifier: str, body: dict[str, Any], *, received_at: datetime, limits: TrackLimits) -> Identify:
+    """`PUT /api/v1/customers/{identifier}`: create or update a person."""
+    person = _path_person(identifier, limits)
+    if "id" in body:
+        _check_id_attribute(body["id"], limits)
+    attributes = {k: v for k, v in body.items() if k not in _IDENTIFY_CONTROL_KEYS}
+    if len(attributes) > limits.attributes_per_call:
+        raise LimitExceeded(
+            f"cannot identify more than {limits.attributes_per_call} attributes in one request", field="attributes"
+        )
+    for name, value in attributes.items():
+        if len(name.encode()) > limits.attribute_name_bytes:
+            raise LimitExceeded(f"attribute name cannot be longer than {limits.attribute_name_bytes} bytes", field=name)
+        if _size(value) > limits.attribute_value_bytes:
+            raise LimitExceeded(
+                f"value for attribute '{name}' cannot be longer than {limits.attribute_value_bytes} bytes", field=name
+            )
+    anonymous_id = body.get("anonymous_id")
+    if anonymous_id is not None and not isinstance(anonymous_id, (str, int)):
+        raise InvalidInput("anonymous_id must be a string", field="anonymous_id")
+    attributes_at = body.get("_timestamp")
+    return Identify(
+        received_at=received_at,
+        person=person,
+        traits=attributes,
+        anonymous_id=str(anonymous_id) if anonymous_id not in (None, "") else None,
+        attributes_at=_timestamp(attributes_at, "_timestamp") if attributes_at not in (None, "") else None,
+        update_only=_truthy(body.get("_update")),
+    )
+
+
+def customer_event(
+    identifier: str, body: dict[str, Any], *, received_at: datetime, limits: TrackLimits
+) -> Track:
+    """`POST /api/v1/customers/{identifier}/events`: an event, page view or screen view."""
+    return _event(body, person=_path_person(identifier, limits), anonymous_id=None, received_at=received_at, limits=limits)
+
+
+def anonymous_event(body: dict[str, Any], *, received_at: datetime, limits: TrackLimits) -> Track:
+    """`POST /api/v1/events`: an event with no person, merged later by its `anonymous_id`."""
+    anonymous_id = body.get("anonymous_id")
+    if anonymous_id is not None and not isinstance(anonymous_id, (str, int)):
+        raise InvalidInput("anonymous_id must be a string", field="anonymous_id")
+    anonymous_id = str(anonymous_id) if anonymous_id not in (None, "") else None
+    if anonymous_id is not None and len(anonymous_id) > limits.identifier_chars:
+        raise LimitExceeded(f"anonymous_id cannot be longer than {limits.identifier_chars} characters", field="anonymous_id")
+    return _event(body, person=None, anonymous_id=anonymous_id, received_at=received_at, limits=limits)
+
+
+def upsert_device(identifier: str, body: dict[str, Any], *, received_at: datetime, limits: TrackLimits) -> UpsertDevice:
+    """`PUT /api/v1/customers/{identifier}/devices`; device keys other than the known ones are attributes."""
+    device = body.get("device")
+    if not isinstance(device, dict):
+        raise InvalidInput("device is required and must be an object", field="device")
+    token = device.get("id")
+    if not isinstance(token, str) or not token.strip():
+        raise InvalidInput("device id cannot be blank", field="device.id")
+    platform = device.get("platform")
+    if platform not in _PLATFORMS:
+        raise InvalidInput("device platform must be one of: ios, android", field="device.platform")
+    attributes = device.get("attributes") or {}
+    if not isinstance(attributes, dict):
+        raise InvalidInput("device attributes must be a hash", field="device.attributes")
+    extra = {k: v for k, v in device.items() if k not in {"id", "platform", "last_used", "attributes"}}
+    last_used = device.get("last_used")
+    return UpsertDevice(
+        received_at=received_at,
+        person=_path_person(identifier, limits),
+        token=token,
+        platform=platform,
+        last_used=_timestamp(last_used, "device.last_used") if last_used not in (None, "") else None,
+        attributes={**extra, **attributes},
+    )
+
+
+def delete_device(identifier: str, token: str, *, received_at: datetime, limits: TrackLimits) -> DeleteDevice:
+    if not token.strip():
+        raise InvalidInput("device id cannot be blank", field="device_id")
+    return DeleteDevice(received_at=received_at, person=_path_person(identifier, limits), token=token)
+
+
+def delete_customer(identifier: str, *, received_at: datetime, limits: TrackLimits) -> DeletePerson:
+    return DeletePerson(received_at=received_at, person=_path_person(identifier, limits))
+
+
+def suppress(identifier: str, *, received_at: datetime, limits: TrackLimits) -> SuppressPerson:
+    return SuppressPerson(received_at=received_at, person=_path_person(identifier, limits))
+
+
+def unsuppress(identifier: str, *, received_at: datetime, limits: TrackLimits) -> UnsuppressPerson:
+    return UnsuppressPerson(received_at=received_at, person=_path_person(identifier, limits))
+
+
+def merge_customers(body: dict[str, Any], *, received_at: datetime, limits: TrackLimits) -> Merge:
+    """`POST /api/v1/merge_customers`: each side names a person by exactly one of id, email, cio_id."""
+    return Merge(
+        received_at=received_at,
+        primary=_merge_side(body.get("primary"), "primary", limits),
+        secondary=_merge_side(body.get("secondary"), "secondary", limits),
+    )
+
+
+def _merge_side(side: Any, name: str, limits: TrackLimits) -> PersonRef:
+    if not isinstance(side, dict):
+        raise InvalidInput(f"{name} is required and must be an object", field=name)
+    given = {k: v for k, v in side.items() if k in _IDENTIFIER_KEYS and v not in (None, "")}
+    if len(given) != 1 or len(side) != 1:
+        raise InvalidInput(f"{name} must have exactly one of id, email or cio_id", field=name)
+    (kind, value), = given.items()
+    if not isinstance(value, (str, int)) or len(str(value)) > limits.identifier_chars:
+        raise InvalidInput(f"{name} {kind} must be a string of at most {limits.identifier_chars} characters", field=f"{name}.{kind}")
+    return PersonRef(**{kind: str(value)})
+
+
+def _event(
+    body: dict[str, Any], *, person: PersonRef | None, anonymous_id: str | None, received_at: datetime, limits: TrackLimits
+) -> Track:
+    name = body.get("name")
+    if not isinstance(name, (str, int, float)) or isinstance(name, bool) or not str(name).strip():
+        raise InvalidInput("event name must not be blank", field="name")
+    name = str(name).strip()
+    if len(name.encode()) > limits.event_name_bytes:
+        raise LimitExceeded(f"event name cannot be longer than {limits.event_name_bytes} bytes", field="name")
+    data = body.get("data")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InvalidInput('event data must be a hash (e.g., send "data":{} instead of "data":"")', field="data")
+    if _size(data) > limits.event_data_bytes:
+        raise LimitExceeded(f"event data cannot be longer than {limits.event_data_bytes} bytes", field="data")
+    kind = body.get("type") or "event"
+    if kind not in _EVENT_TYPES:
+        raise InvalidInput("type must be one of: event, page, screen", field="type")
+    event_id = body.get("id")
+    if event_id is not None and (not isinstance(event_id, str) or not event_id or len(event_id) > limits.identifier_chars):
+        raise InvalidInput("event id must be a ULID string", field="id")
+    timestamp = body.get("timestamp")
+    return _EVENT_TYPES[kind](
+        received_at=received_at,
+        person=person,
+        anonymous_id=anonymous_id,
+        name=name,
+        properties=data,
+        timestamp=_timestamp(timestamp, "timestamp") if timestamp not in (None, "") else None,
+        event_id=event_id,
+    )
+
+
+def _path_person(identifier: str, limits: TrackLimits) -> PersonRef:
+    if not identifier.strip():
+        raise InvalidInput("identifier cannot be blank", field="identifier")
+    if len(identifier) > limits.identifier_chars:
+        raise LimitExceeded(f"identifier cannot be longer than {limits.identifier_chars} characters", field="identifier")
+    return PersonRef(user_id=identifier)
+
+
+def _check_id_attribute(value: Any, limits: TrackLimits) -> None:
+    if not isinstance(value, str):
+        raise InvalidInput("id attribute must be a string value", field="id")
+    if value == "":
+        raise InvalidInput("id attribute cannot be an empty string", field="id")
+    if len(value) > limits.identifier_chars:
+        raise LimitExceeded(f"id attribute cannot be longer than {limits.identifier_chars} characters", field="id")
+
+
+def _timestamp(value: Any, field: str) -> datetime:
+    """Unix seconds, as a number or a numeric string; milliseconds and dates are refused."""
+    try:
+        seconds = float(value) if not isinstance(value, bool) else float("nan")
+    except (TypeError, ValueError):
+        seconds = float("nan")
+    if not 0 <= seconds < 100_000_000_000:
+        raise InvalidInput(f"{field} must be a unix timestamp in seconds", field=field)
+    return from_unix(seconds)
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() in {"true", "1"}) or value == 1
+
+
+def _size(value: Any) -> int:
+    return len(value.encode()) if isinstance(value, str) else len(_encode(value))

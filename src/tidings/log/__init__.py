@@ -1,0 +1,45 @@
+"""The durable, ordered message log where ingest hands messages to the processor."""
+
+from tidings.log.messages import (
+    DeleteDevice,
+    DeletePerson,
+    Identify,
+    Merge,
+    Message,
+    Page,
+    PersonRef,
+    Screen,
+    SuppressPerson,
+    Track,
+    UnsuppressPerson,
+    UpsertDevice,
+    decode_message,
+    encode_message,
+)
+from tidings.log.queries import LogEntry, advance_cursor, claim_partition, ensure_cursors, pending_count, read_after
+from tidings.log.writer import LogWriter, partition_for
+
+__all__ = [
+    "DeleteDevice",
+    "DeletePerson",
+    "Identify",
+    "LogEntry",
+    "LogWriter",
+    "Merge",
+    "Message",
+    "Page",
+    "PersonRef",
+    "Screen",
+    "SuppressPerson",
+    "Track",
+    "UnsuppressPerson",
+    "UpsertDevice",
+    "advance_cursor",
+    "claim_partition",
+    "decode_message",
+    "encode_message",
+    "ensure_cursors",
+    "partition_for",
+    "pending_count",
+    "read_after",
+]

@@ -1,0 +1,134 @@
+"""The canonical message: what every entry point turns its wire format into.
+
+Shaped after the Segment spec (identify, track, page, screen, alias) plus the platform operations
+Customer.io has (delete, suppress, unsuppress, devices). Nothing downstream of the log knows which
+API a message came from. Messages are msgspec Structs so the log stores them as compact JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+__all__ = [
+    "DeleteDevice",
+    "DeletePerson",
+    "Identify",
+    "Merge",
+    "Message",
+    "Page",
+    "PersonRef",
+    "Screen",
+    "SuppressPerson",
+    "Track",
+    "UnsuppressPerson",
+    "UpsertDevice",
+    "decode_message",
+    "encode_message",
+]
+
+
+class PersonRef(msgspec.Struct, frozen=True, omit_defaults=True):
+    """How a message names a person.
+
+    `user_id` is a value whose kind the workspace decides when the message is applied: `cio_<id>`
+    names a cio_id, an address names an email where email is an identifier, anything else an id.
+    """
+
+    cio_id: str | None = None
+    id: str | None = None
+    email: str | None = None
+    user_id: str | None = None
+
+
+class _Base(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_field="type"):
+    received_at: datetime
+
+
+class Identify(_Base, tag="identify"):
+    person: PersonRef
+    traits: dict[str, Any] = {}
+    anonymous_id: str | None = None
+    # Customer.io's `_timestamp`: when these attribute values were true; older ones lose.
+    attributes_at: datetime | None = None
+    # Customer.io's `_update`: change an existing person, never create one.
+    update_only: bool = False
+
+
+class Track(_Base, kw_only=True, tag="track"):
+    """An event. A message without `person` is anonymous and waits for a merge."""
+
+    person: PersonRef | None = None
+    anonymous_id: str | None = None
+    name: str
+    properties: dict[str, Any] = {}
+    timestamp: datetime | None = None
+    # Repeats of an event id are dropped.
+    event_id: str | None = None
+
+
+class Page(Track, tag="page"):
+    pass
+
+
+class Screen(Track, tag="screen"):
+    pass
+
+
+class Merge(_Base, tag="merge"):
+    """Customer.io's merge_customers and the Segment alias: `secondary` folds into `primary`."""
+
+    primary: PersonRef
+    secondary: PersonRef
+
+
+class DeletePerson(_Base, tag="delete_person"):
+    person: PersonRef
+
+
+class SuppressPerson(_Base, tag="suppress_person"):
+    person: PersonRef
+
+
+class UnsuppressPerson(_Base, tag="unsuppress_person"):
+    person: PersonRef
+
+
+class UpsertDevice(_Base, tag="device_upsert"):
+    person: PersonRef
+    token: str
+    platform: str
+    last_used: datetime | None = None
+    attributes: dict[str, Any] = {}
+
+
+class DeleteDevice(_Base, tag="device_delete"):
+    person: PersonRef
+    token: str
+
+
+Message = (
+    Identify
+    | Track
+    | Page
+    | Screen
+    | Merge
+    | DeletePerson
+    | SuppressPerson
+    | UnsuppressPerson
+    | UpsertDevice
+    | DeleteDevice
+)
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(Message)
+
+
+def encode_message(message: Message) -> bytes:
+    return _encoder.encode(message)
+
+
+def decode_message(body: bytes) -> Message:
+    return _decoder.decode(body)

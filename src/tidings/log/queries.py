@@ -1,0 +1,77 @@
+"""Statements over the message log and its per-partition cursors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tidings.db.schema import log_cursors, message_log
+
+__all__ = ["LogEntry", "advance_cursor", "append_entries", "claim_partition", "ensure_cursors", "pending_count", "read_after"]
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    seq: int
+    workspace_id: int
+    received_at: datetime
+    body: bytes
+
+
+async def append_entries(conn: AsyncConnection, rows: Sequence[dict]) -> None:
+    """Append rows of (partition, workspace_id, received_at, body) in one statement."""
+    await conn.execute(insert(message_log), list(rows))
+
+
+async def ensure_cursors(conn: AsyncConnection, *, partitions: int) -> None:
+    """Create the cursor of every partition that has none, starting at the beginning."""
+    existing = set((await conn.execute(select(log_cursors.c.partition))).scalars())
+    missing = [{"partition": p, "position": 0} for p in range(partitions) if p not in existing]
+    if missing:
+        await conn.execute(insert(log_cursors), missing)
+
+
+async def claim_partition(conn: AsyncConnection, *, partition: int) -> int | None:
+    """Lock a partition's cursor for this transaction and return its position.
+
+    Returns None when another worker holds it; on PostgreSQL the row lock is the lease, so a
+    crashed worker's claim ends with its transaction.
+    """
+    statement = (
+        select(log_cursors.c.position)
+        .where(log_cursors.c.partition == partition)
+        .with_for_update(skip_locked=True)
+    )
+    return (await conn.execute(statement)).scalar_one_or_none()
+
+
+async def read_after(conn: AsyncConnection, *, partition: int, position: int, limit: int) -> list[LogEntry]:
+    """The next entries of a partition, oldest first."""
+    rows = await conn.execute(
+        select(message_log.c.seq, message_log.c.workspace_id, message_log.c.received_at, message_log.c.body)
+        .where(message_log.c.partition == partition, message_log.c.seq > position)
+        .order_by(message_log.c.seq)
+        .limit(limit)
+    )
+    return [LogEntry(*row) for row in rows]
+
+
+async def advance_cursor(conn: AsyncConnection, *, partition: int, position: int) -> None:
+    """Record that every entry up to `position` has been applied."""
+    await conn.execute(
+        update(log_cursors).where(log_cursors.c.partition == partition).values(position=position)
+    )
+
+
+async def pending_count(conn: AsyncConnection) -> int:
+    """How many log entries no processor has applied yet."""
+    behind = (
+        select(func.count())
+        .select_from(message_log.join(log_cursors, message_log.c.partition == log_cursors.c.partition))
+        .where(message_log.c.seq > log_cursors.c.position)
+    )
+    return (await conn.execute(behind)).scalar_one()

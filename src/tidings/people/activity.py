@@ -1,0 +1,46 @@
+"""Rows for a person's activity log, built in one place so every writer records alike."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from tidings.people.attributes import AttributeChange
+from tidings.people.types import ActivityType
+
+__all__ = ["activity_row", "attribute_change_rows", "failed_change_row"]
+
+
+def activity_row(
+    workspace_id: int, cio_id: str, type: ActivityType, *, name: str | None, data: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    return {"workspace_id": workspace_id, "cio_id": cio_id, "type": type.value, "name": name, "data": data, "timestamp": now}
+
+
+def attribute_change_rows(
+    workspace_id: int, cio_id: str, changes: Sequence[AttributeChange], *, now: datetime
+) -> list[dict[str, Any]]:
+    return [
+        activity_row(
+            workspace_id,
+            cio_id,
+            ActivityType.ATTRIBUTE_CHANGE,
+            name=change.name,
+            data={"from": change.old, "to": change.new},
+            now=now,
+        )
+        for change in changes
+    ]
+
+
+def failed_change_row(workspace_id: int, cio_id: str, name: str, value: Any, *, now: datetime) -> dict[str, Any]:
+    """Customer.io's "Failed Attribute Change": an identifier the call was not allowed to change."""
+    return activity_row(
+        workspace_id,
+        cio_id,
+        ActivityType.FAILED_ATTRIBUTE_CHANGE,
+        name=name,
+        data={"to": value, "reason": f"{name} can only be changed when the person is identified by cio_id"},
+        now=now,
+    )

@@ -1,0 +1,61 @@
+"""A person's push devices: upserted by token, at most 25, the least recently used evicted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tidings.people import queries
+from tidings.people.activity import activity_row
+from tidings.people.types import ActivityType, Device, Person
+from tidings.workspaces import Workspace
+
+__all__ = ["MAX_DEVICES", "delete_device", "upsert_device"]
+
+# "We store up to 25 devices. If you add a 26th device, we'll remove the device with the oldest
+# last_used timestamp."
+MAX_DEVICES = 25
+
+
+async def upsert_device(
+    conn: AsyncConnection,
+    workspace: Workspace,
+    person: Person,
+    *,
+    token: str,
+    platform: str,
+    last_used: datetime,
+    attributes: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Add or refresh a device. Re-registering a token clears its bounced/suppressed status."""
+    existing = {d.token: d for d in await queries.list_devices(conn, workspace_id=workspace.id, cio_id=person.cio_id)}
+    previous = existing.get(token)
+    merged_attributes = {**(previous.attributes if previous else {}), **attributes}
+    device = Device(token=token, platform=platform, last_used=last_used, last_status="", attributes=merged_attributes)
+    await queries.upsert_device(conn, workspace_id=workspace.id, cio_id=person.cio_id, device=device, now=now)
+    if previous is None and len(existing) >= MAX_DEVICES:
+        await queries.delete_oldest_devices(conn, workspace_id=workspace.id, cio_id=person.cio_id, keep=MAX_DEVICES)
+    await queries.insert_activities(
+        conn,
+        [
+            activity_row(
+                workspace.id,
+                person.cio_id,
+                ActivityType.DEVICE_UPDATE,
+                name=token,
+                data={"platform": platform, "attributes": attributes},
+                now=now,
+            )
+        ],
+    )
+
+
+async def delete_device(conn: AsyncConnection, workspace: Workspace, person: Person, *, token: str, now: datetime) -> None:
+    if await queries.delete_device(conn, workspace_id=workspace.id, cio_id=person.cio_id, token=token):
+        await queries.insert_activities(
+            conn,
+            [activity_row(workspace.id, person.cio_id, ActivityType.DEVICE_DELETE, name=token, data={}, now=now)],
+        )

@@ -1,0 +1,43 @@
+"""Telling ids from emails from cio_ids, and making new cio_ids."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime
+
+from tidings.people.types import IdentifierKind, ResolvedRef
+
+__all__ = ["CIO_ID_PREFIX", "email_key", "looks_like_email", "new_cio_id", "resolve_user_id"]
+
+CIO_ID_PREFIX = "cio_"
+
+# Customer.io accepts "Name <addr>" and bare addresses; the domain must have a dot-free-ending label.
+_EMAIL = re.compile(r"^(?:[^<>@]*<)?[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>?$")
+
+
+def looks_like_email(value: str) -> bool:
+    return bool(_EMAIL.match(value))
+
+
+def email_key(email: str) -> str:
+    """Customer.io matches email identifiers case-insensitively but keeps what was sent."""
+    return email.strip().lower()
+
+
+def resolve_user_id(value: str, *, email_is_identifier: bool) -> ResolvedRef:
+    """What an identifier in a Track API path (or a Pipelines userId) names.
+
+    `cio_<id>` names a cio_id; an address names an email where email is an identifier; anything
+    else is an id.
+    """
+    if value.startswith(CIO_ID_PREFIX) and len(value) > len(CIO_ID_PREFIX):
+        return ResolvedRef(IdentifierKind.CIO_ID, value[len(CIO_ID_PREFIX) :])
+    if email_is_identifier and looks_like_email(value):
+        return ResolvedRef(IdentifierKind.EMAIL, value)
+    return ResolvedRef(IdentifierKind.ID, value)
+
+
+def new_cio_id(now: datetime) -> str:
+    """A cio_id: 8 hex digits of creation time then 8 random ones, so ids sort by age."""
+    return f"{int(now.timestamp()) & 0xFFFFFFFF:08x}{secrets.token_hex(4)}"

@@ -1,0 +1,217 @@
+"""Identify: find or create the person a call names, then apply identifiers and attributes.
+
+Follows Customer.io's rules: `cio_id` finds but never creates; in an email-or-id workspace a
+person is found by id or by email (case-insensitively); an id changes only through `cio_id`; an
+existing email changes through `cio_id`, or through `id` when the workspace allows it. When the id
+and the email name two people who can be merged (one has no email, the other no id), the older
+absorbs the younger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tidings.clock import to_unix
+from tidings.people import queries
+from tidings.people.activity import attribute_change_rows, failed_change_row
+from tidings.people.attributes import apply_attribute_updates, is_empty
+from tidings.people.errors import IdentifierConflict, IdentifierSuppressed, PersonNotFound
+from tidings.people.identifiers import email_key, new_cio_id
+from tidings.people.merge import merge_people
+from tidings.people.types import IdentifierKind, Person, ResolvedRef
+from tidings.workspaces import EmailUpdatePolicy, IdentifierMode, Workspace
+
+__all__ = ["find_or_create_person", "identify"]
+
+
+async def identify(
+    conn: AsyncConnection,
+    workspace: Workspace,
+    *,
+    ref: ResolvedRef,
+    traits: dict[str, Any],
+    attributes_at: datetime,
+    update_only: bool,
+    now: datetime,
+) -> Person | None:
+    """Create or update the person `ref` names; None when `update_only` and nobody matches.
+
+    Raises IdentifierSuppressed, IdentifierConflict or PersonNotFound before writing anything.
+    """
+    email_is_identifier = workspace.identifier_mode is IdentifierMode.EMAIL_OR_ID
+    given_id = _text(traits.get("id"))
+    given_email = _text(traits.get("email"))
+    lookups = _lookups(ref, given_id, given_email if email_is_identifier else None)
+    await _refuse_suppressed(conn, workspace, lookups)
+
+    person = await _find(conn, workspace, ref, lookups, now=now)
+    is_new = person is None
+    if person is None:
+        if update_only:
+            return None
+        person = _new_person(ref, given_id, given_email, now=now)
+        changed_identifiers = [name for name in ("id", "email") if getattr(person, name)]
+        refused: list[tuple[str, Any]] = []
+    else:
+        person, changed_identifiers, refused = await _update_identifiers(
+            conn, workspace, person, ref=ref, given_id=given_id, given_email=given_email
+        )
+
+    at = to_unix(attributes_at)
+    attributes, timestamps, changes = apply_attribute_updates(
+        person.attributes, person.attribute_timestamps, traits, at=at
+    )
+    timestamps.update({name: at for name in changed_identifiers})
+    person = replace(person, attributes=attributes, attribute_timestamps=timestamps, updated_at=now)
+    if is_new:
+        await queries.insert_person(conn, workspace_id=workspace.id, person=person)
+    else:
+        await queries.update_person(conn, workspace_id=workspace.id, person=person)
+    rows = attribute_change_rows(workspace.id, person.cio_id, changes, now=now)
+    rows += [failed_change_row(workspace.id, person.cio_id, name, value, now=now) for name, value in refused]
+    await queries.insert_activities(conn, rows)
+    return person
+
+
+async def find_or_create_person(
+    conn: AsyncConnection, workspace: Workspace, *, ref: ResolvedRef, now: datetime
+) -> Person:
+    """The person `ref` names, created with just that identifier if new (events and devices do this)."""
+    await _refuse_suppressed(conn, workspace, [ref])
+    person = await queries.find_person(conn, workspace_id=workspace.id, ref=ref)
+    if person is not None:
+        return person
+    if ref.kind is IdentifierKind.CIO_ID:
+        raise PersonNotFound(f"no person with cio_id {ref.value!r}")
+    person = _new_person(ref, None, None, now=now)
+    person = replace(person, attribute_timestamps={"cio_id": to_unix(now), ref.kind.value: to_unix(now)})
+    await queries.insert_person(conn, workspace_id=workspace.id, person=person)
+    return person
+
+
+def _text(value: Any) -> str | None:
+    return None if is_empty(value) else str(value)
+
+
+def _lookups(ref: ResolvedRef, given_id: str | None, given_email: str | None) -> list[ResolvedRef]:
+    """Every identifier the call could be found by, the path's own first."""
+    lookups = [ref]
+    if ref.kind is not IdentifierKind.CIO_ID:
+        if given_id and ref != ResolvedRef(IdentifierKind.ID, given_id):
+            lookups.append(ResolvedRef(IdentifierKind.ID, given_id))
+        if given_email and not (ref.kind is IdentifierKind.EMAIL and email_key(ref.value) == email_key(given_email)):
+            lookups.append(ResolvedRef(IdentifierKind.EMAIL, given_email))
+    return lookups
+
+
+async def _refuse_suppressed(conn: AsyncConnection, workspace: Workspace, refs: list[ResolvedRef]) -> None:
+    suppressed = await queries.find_suppressed(conn, workspace_id=workspace.id, refs=refs)
+    if suppressed is not None:
+        raise IdentifierSuppressed(f"{suppressed.kind} {suppressed.value!r} is suppressed", field=suppressed.kind.value)
+
+
+async def _find(
+    conn: AsyncConnection, workspace: Workspace, ref: ResolvedRef, lookups: list[ResolvedRef], *, now: datetime
+) -> Person | None:
+    if ref.kind is IdentifierKind.CIO_ID:
+        person = await queries.find_person(conn, workspace_id=workspace.id, ref=ref)
+        if person is None:
+            raise PersonNotFound(f"no person with cio_id {ref.value!r}")
+        return person
+    found: dict[str, Person] = {}
+    for lookup in lookups:
+        person = await queries.find_person(conn, workspace_id=workspace.id, ref=lookup)
+        if person is not None:
+            found.setdefault(person.cio_id, person)
+    if len(found) <= 1:
+        return next(iter(found.values()), None)
+    return await _merge_duplicates(conn, workspace, list(found.values()), now=now)
+
+
+async def _merge_duplicates(
+    conn: AsyncConnection, workspace: Workspace, candidates: list[Person], *, now: datetime
+) -> Person:
+    """Customer.io's multi-identifier merge: one profile has only the id, the other only the email."""
+    by_id = next((p for p in candidates if p.id is not None), None)
+    by_email = next((p for p in candidates if p is not by_id), None)
+    mergeable = (
+        workspace.multi_identifier_merge
+        and len(candidates) == 2
+        and by_id is not None
+        and by_email is not None
+        and by_id.email is None
+        and by_email.id is None
+    )
+    if not mergeable:
+        raise IdentifierConflict("the id and the email belong to different people")
+    primary, secondary = sorted(candidates, key=lambda p: (p.created_at, p.cio_id))
+    return await merge_people(conn, workspace, primary=primary, secondary=secondary, source="automatic", now=now)
+
+
+def _new_person(ref: ResolvedRef, given_id: str | None, given_email: str | None, *, now: datetime) -> Person:
+    person_id = ref.value if ref.kind is IdentifierKind.ID else given_id
+    email = ref.value if ref.kind is IdentifierKind.EMAIL else given_email
+    return Person(
+        cio_id=new_cio_id(now),
+        id=person_id,
+        email=email,
+        attributes={},
+        attribute_timestamps={"cio_id": to_unix(now)},
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def _update_identifiers(
+    conn: AsyncConnection,
+    workspace: Workspace,
+    person: Person,
+    *,
+    ref: ResolvedRef,
+    given_id: str | None,
+    given_email: str | None,
+) -> tuple[Person, list[str], list[tuple[str, Any]]]:
+    """Apply the id and email of the call where Customer.io allows it.
+
+    Returns the person, the identifiers changed, and the (name, value) changes refused.
+    """
+    email_is_identifier = workspace.identifier_mode is IdentifierMode.EMAIL_OR_ID
+    changed: list[str] = []
+    refused: list[tuple[str, Any]] = []
+    if ref.kind is IdentifierKind.ID and person.id is None:
+        given_id = given_id or ref.value
+    if given_id is not None and given_id != person.id:
+        if person.id is None or ref.kind is IdentifierKind.CIO_ID:
+            if await _taken(conn, workspace, ResolvedRef(IdentifierKind.ID, given_id), person):
+                raise IdentifierConflict(f"id {given_id!r} belongs to another person")
+            person = replace(person, id=given_id)
+            changed.append("id")
+        else:
+            refused.append(("id", given_id))
+    if ref.kind is IdentifierKind.EMAIL and person.email is None:
+        given_email = given_email or ref.value
+    if given_email is not None and given_email != person.email:
+        may_change = (
+            person.email is None
+            or not email_is_identifier
+            or ref.kind is IdentifierKind.CIO_ID
+            or (ref.kind is IdentifierKind.ID and workspace.email_update_policy is EmailUpdatePolicy.CIO_ID_OR_ID)
+            or email_key(given_email) == email_key(person.email)
+        )
+        if may_change:
+            if email_is_identifier and await _taken(conn, workspace, ResolvedRef(IdentifierKind.EMAIL, given_email), person):
+                raise IdentifierConflict(f"email {given_email!r} belongs to another person")
+            person = replace(person, email=given_email)
+            changed.append("email")
+        else:
+            refused.append(("email", given_email))
+    return person, changed, refused
+
+
+async def _taken(conn: AsyncConnection, workspace: Workspace, ref: ResolvedRef, person: Person) -> bool:
+    owner = await queries.find_person(conn, workspace_id=workspace.id, ref=ref)
+    return owner is not None and owner.cio_id != person.cio_id

@@ -1,0 +1,345 @@
+"""Every statement the people domain runs. Rows in, values out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, cast, delete, func, insert, literal, select, tuple_, union_all, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tidings.db.dialect import insert_ignoring_conflicts, upsert
+from tidings.db.schema import activities, anonymous_merges, devices, events, people, suppressions
+from tidings.people.identifiers import email_key
+from tidings.people.types import Activity, Device, IdentifierKind, Person, ResolvedRef
+
+__all__ = [
+    "attach_anonymous_events",
+    "count_devices",
+    "delete_device",
+    "delete_oldest_devices",
+    "delete_person_data",
+    "delete_suppressions",
+    "find_anonymous_merge",
+    "find_person",
+    "find_suppressed",
+    "insert_activities",
+    "insert_anonymous_merge",
+    "insert_event",
+    "insert_person",
+    "insert_suppressions",
+    "list_activities",
+    "list_devices",
+    "move_person_data",
+    "people_with_email",
+    "update_person",
+    "upsert_device",
+]
+
+
+def _person(row: Row[Any]) -> Person:
+    return Person(
+        cio_id=row.cio_id,
+        id=row.id,
+        email=row.email,
+        attributes=dict(row.attributes),
+        attribute_timestamps=dict(row.attribute_timestamps),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+_PERSON = select(
+    people.c.cio_id,
+    people.c.id,
+    people.c.email,
+    people.c.attributes,
+    people.c.attribute_timestamps,
+    people.c.created_at,
+    people.c.updated_at,
+)
+
+
+async def find_person(conn: AsyncConnection, *, workspace_id: int, ref: ResolvedRef) -> Person | None:
+    """The person an identifier names; for an email shared by several (id-only workspaces), the oldest."""
+    column = {
+        IdentifierKind.CIO_ID: people.c.cio_id,
+        IdentifierKind.ID: people.c.id,
+        IdentifierKind.EMAIL: people.c.email_key,
+    }[ref.kind]
+    value = email_key(ref.value) if ref.kind is IdentifierKind.EMAIL else ref.value
+    statement = (
+        _PERSON.where(people.c.workspace_id == workspace_id, column == value)
+        .order_by(people.c.created_at, people.c.cio_id)
+        .limit(1)
+    )
+    row = (await conn.execute(statement)).first()
+    return _person(row) if row else None
+
+
+async def people_with_email(conn: AsyncConnection, *, workspace_id: int, email: str) -> list[Person]:
+    rows = await conn.execute(
+        _PERSON.where(people.c.workspace_id == workspace_id, people.c.email_key == email_key(email)).order_by(
+            people.c.created_at, people.c.cio_id
+        )
+    )
+    return [_person(row) for row in rows]
+
+
+async def insert_person(conn: AsyncConnection, *, workspace_id: int, person: Person) -> None:
+    await conn.execute(
+        insert(people).values(
+            workspace_id=workspace_id,
+            cio_id=person.cio_id,
+            id=person.id,
+            email=person.email,
+            email_key=email_key(person.email) if person.email else None,
+            attributes=person.attributes,
+            attribute_timestamps=person.attribute_timestamps,
+            created_at=person.created_at,
+            updated_at=person.updated_at,
+        )
+    )
+
+
+async def update_person(conn: AsyncConnection, *, workspace_id: int, person: Person) -> None:
+    """Store a person's identifiers and attributes as given."""
+    await conn.execute(
+        update(people)
+        .where(people.c.workspace_id == workspace_id, people.c.cio_id == person.cio_id)
+        .values(
+            id=person.id,
+            email=person.email,
+            email_key=email_key(person.email) if person.email else None,
+            attributes=person.attributes,
+            attribute_timestamps=person.attribute_timestamps,
+            updated_at=person.updated_at,
+        )
+    )
+
+
+async def delete_person_data(conn: AsyncConnection, *, workspace_id: int, cio_id: str) -> None:
+    """Remove a person and everything recorded about them."""
+    for table in (events, activities, devices, people):
+        await conn.execute(delete(table).where(table.c.workspace_id == workspace_id, table.c.cio_id == cio_id))
+
+
+async def move_person_data(conn: AsyncConnection, *, workspace_id: int, from_cio_id: str, to_cio_id: str) -> None:
+    """Give a merged-away person's events and activity to the person they merged into."""
+    for table in (events, activities):
+        await conn.execute(
+            update(table)
+            .where(table.c.workspace_id == workspace_id, table.c.cio_id == from_cio_id)
+            .values(cio_id=to_cio_id)
+        )
+
+
+async def insert_event(conn: AsyncConnection, values: dict[str, Any]) -> bool:
+    """Store an event; False (and nothing stored) when its event id was seen before."""
+    return await insert_ignoring_conflicts(conn, events, values)
+
+
+async def attach_anonymous_events(
+    conn: AsyncConnection, *, workspace_id: int, anonymous_id: str, cio_id: str, now: datetime
+) -> tuple[int, datetime | None]:
+    """Give a person the unmerged events of an anonymous id; returns how many and the oldest time."""
+    unmerged = (events.c.workspace_id == workspace_id, events.c.anonymous_id == anonymous_id, events.c.cio_id.is_(None))
+    count, oldest = (await conn.execute(select(func.count(), func.min(events.c.timestamp)).where(*unmerged))).one()
+    if count:
+        await conn.execute(update(events).where(*unmerged).values(cio_id=cio_id, processed_at=now))
+    if isinstance(oldest, str):  # SQLite returns aggregates of datetimes as text
+        oldest = events.c.timestamp.type.process_result_value(oldest, conn.dialect)
+    return count, oldest
+
+
+async def find_anonymous_merge(
+    conn: AsyncConnection, *, workspace_id: int, anonymous_id: str
+) -> tuple[str, datetime] | None:
+    row = (
+        await conn.execute(
+            select(anonymous_merges.c.cio_id, anonymous_merges.c.merged_at).where(
+                anonymous_merges.c.workspace_id == workspace_id, anonymous_merges.c.anonymous_id == anonymous_id
+            )
+        )
+    ).first()
+    return (row.cio_id, row.merged_at) if row else None
+
+
+async def insert_anonymous_merge(
+    conn: AsyncConnection, *, workspace_id: int, anonymous_id: str, cio_id: str, now: datetime
+) -> None:
+    await insert_ignoring_conflicts(
+        conn,
+        anonymous_merges,
+        {"workspace_id": workspace_id, "anonymous_id": anonymous_id, "cio_id": cio_id, "merged_at": now},
+    )
+
+
+async def insert_activities(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(insert(activities), list(rows))
+
+
+async def list_activities(
+    conn: AsyncConnection,
+    *,
+    workspace_id: int,
+    cio_id: str,
+    type: str | None,
+    name: str | None,
+    before: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Activity]:
+    """A person's events and changes, newest first, continuing after the `before` cursor."""
+    event_rows = select(
+        (literal("e") + cast(events.c.pk, String)).label("key"),
+        events.c.type,
+        events.c.name,
+        events.c.data,
+        events.c.timestamp,
+        events.c.pk.label("pk"),
+    ).where(events.c.workspace_id == workspace_id, events.c.cio_id == cio_id)
+    change_rows = select(
+        (literal("a") + cast(activities.c.pk, String)).label("key"),
+        activities.c.type,
+        activities.c.name,
+        activities.c.data,
+        activities.c.timestamp,
+        activities.c.pk.label("pk"),
+    ).where(activities.c.workspace_id == workspace_id, activities.c.cio_id == cio_id)
+    if type is not None:
+        event_rows = event_rows.where(events.c.type == type)
+        change_rows = change_rows.where(activities.c.type == type)
+    if name is not None:
+        event_rows = event_rows.where(func.lower(events.c.name) == name.lower())
+        change_rows = change_rows.where(activities.c.name == name)
+    combined = union_all(event_rows, change_rows).subquery()
+    statement = select(combined).order_by(combined.c.timestamp.desc(), combined.c.key.desc()).limit(limit)
+    if before is not None:
+        statement = statement.where(tuple_(combined.c.timestamp, combined.c.key) < tuple_(*before))
+    rows = await conn.execute(statement)
+    timestamp_type = events.c.timestamp.type
+    return [
+        Activity(
+            key=row.key,
+            type=row.type,
+            name=row.name,
+            data=row.data if isinstance(row.data, dict) else {},
+            timestamp=timestamp_type.process_result_value(row.timestamp, conn.dialect),
+        )
+        for row in rows
+    ]
+
+
+async def list_devices(conn: AsyncConnection, *, workspace_id: int, cio_id: str) -> list[Device]:
+    rows = await conn.execute(
+        select(devices.c.token, devices.c.platform, devices.c.last_used, devices.c.last_status, devices.c.attributes)
+        .where(devices.c.workspace_id == workspace_id, devices.c.cio_id == cio_id)
+        .order_by(devices.c.last_used.desc())
+    )
+    return [Device(row.token, row.platform, row.last_used, row.last_status, dict(row.attributes)) for row in rows]
+
+
+async def upsert_device(conn: AsyncConnection, *, workspace_id: int, cio_id: str, device: Device, now: datetime) -> None:
+    await upsert(
+        conn,
+        devices,
+        {
+            "workspace_id": workspace_id,
+            "cio_id": cio_id,
+            "token": device.token,
+            "platform": device.platform,
+            "last_used": device.last_used,
+            "last_status": device.last_status,
+            "attributes": device.attributes,
+            "created_at": now,
+        },
+        key=("workspace_id", "cio_id", "token"),
+        update=("platform", "last_used", "last_status", "attributes"),
+    )
+
+
+async def delete_device(conn: AsyncConnection, *, workspace_id: int, cio_id: str, token: str) -> bool:
+    result = await conn.execute(
+        delete(devices).where(devices.c.workspace_id == workspace_id, devices.c.cio_id == cio_id, devices.c.token == token)
+    )
+    return result.rowcount > 0
+
+
+async def count_devices(conn: AsyncConnection, *, workspace_id: int, cio_id: str) -> int:
+    statement = select(func.count()).where(devices.c.workspace_id == workspace_id, devices.c.cio_id == cio_id)
+    return (await conn.execute(statement)).scalar_one()
+
+
+async def delete_oldest_devices(conn: AsyncConnection, *, workspace_id: int, cio_id: str, keep: int) -> None:
+    """Keep the `keep` most recently used devices of a person and delete the rest."""
+    kept = (
+        select(devices.c.token)
+        .where(devices.c.workspace_id == workspace_id, devices.c.cio_id == cio_id)
+        .order_by(devices.c.last_used.desc(), devices.c.created_at.desc())
+        .limit(keep)
+    )
+    await conn.execute(
+        delete(devices).where(
+            devices.c.workspace_id == workspace_id, devices.c.cio_id == cio_id, devices.c.token.not_in(kept.scalar_subquery())
+        )
+    )
+
+
+def _suppression_key(ref: ResolvedRef) -> tuple[str, str]:
+    return (ref.kind.value, email_key(ref.value) if ref.kind is IdentifierKind.EMAIL else ref.value)
+
+
+async def find_suppressed(conn: AsyncConnection, *, workspace_id: int, refs: Sequence[ResolvedRef]) -> ResolvedRef | None:
+    """The first of `refs` that is suppressed, if any."""
+    for ref in refs:
+        if ref.kind is IdentifierKind.CIO_ID:
+            condition = suppressions.c.cio_id == ref.value
+        else:
+            kind, value = _suppression_key(ref)
+            condition = (suppressions.c.identifier_type == kind) & (suppressions.c.value == value)
+        found = await conn.execute(
+            select(literal(1)).where(suppressions.c.workspace_id == workspace_id, condition).limit(1)
+        )
+        if found.first() is not None:
+            return ref
+    return None
+
+
+async def insert_suppressions(
+    conn: AsyncConnection, *, workspace_id: int, cio_id: str, refs: Sequence[ResolvedRef], now: datetime
+) -> None:
+    for ref in refs:
+        kind, value = _suppression_key(ref)
+        await insert_ignoring_conflicts(
+            conn,
+            suppressions,
+            {"workspace_id": workspace_id, "identifier_type": kind, "value": value, "cio_id": cio_id, "suppressed_at": now},
+        )
+
+
+async def delete_suppressions(conn: AsyncConnection, *, workspace_id: int, ref: ResolvedRef) -> int:
+    """Free every identifier of the suppressed person `ref` names; returns how many were freed."""
+    if ref.kind is IdentifierKind.CIO_ID:
+        owner = ref.value
+    else:
+        kind, value = _suppression_key(ref)
+        owner = (
+            await conn.execute(
+                select(suppressions.c.cio_id).where(
+                    suppressions.c.workspace_id == workspace_id,
+                    suppressions.c.identifier_type == kind,
+                    suppressions.c.value == value,
+                )
+            )
+        ).scalar()
+        if owner is None:
+            return 0
+    # A suppressed identifier nobody had (owner "") is freed alone; a person's are freed together.
+    condition = suppressions.c.cio_id == owner
+    if owner == "":
+        condition &= (suppressions.c.identifier_type == kind) & (suppressions.c.value == value)
+    result = await conn.execute(delete(suppressions).where(suppressions.c.workspace_id == workspace_id, condition))
+    return result.rowcount

@@ -1,0 +1,230 @@
+"""The processor: applies log messages to people, events and devices, in order, exactly once.
+
+A processor takes a partition of the log by locking its cursor row, applies a batch of messages in
+one transaction together with the cursor's advance, and commits. A crash before the commit leaves
+the cursor where it was, so nothing is applied twice and nothing is skipped. Each message runs in
+a savepoint: one that breaks a rule (a suppressed identifier, an unknown cio_id) is logged and
+skipped without undoing its neighbours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+from ulid import ULID
+
+from tidings import people
+from tidings.clock import Clock
+from tidings.config import ProcessorSettings
+from tidings.db import Database
+from tidings.errors import TidingsError
+from tidings.log import (
+    DeleteDevice,
+    DeletePerson,
+    Identify,
+    LogEntry,
+    Merge,
+    Message,
+    Page,
+    PersonRef,
+    Screen,
+    SuppressPerson,
+    Track,
+    UnsuppressPerson,
+    UpsertDevice,
+    advance_cursor,
+    claim_partition,
+    decode_message,
+    ensure_cursors,
+    read_after,
+)
+from tidings.people import EventType, IdentifierKind, ResolvedRef
+from tidings.workspaces import IdentifierMode, Workspace, get_workspace
+
+__all__ = ["Processor", "apply_message"]
+
+logger = logging.getLogger(__name__)
+
+
+class Processor:
+    def __init__(self, db: Database, *, clock: Clock, settings: ProcessorSettings, partitions: int) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
+        self._partitions = partitions
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Tell the processor new messages are in the log (from a writer in this process)."""
+        self._wakeup.set()
+
+    async def start(self) -> None:
+        async with self._db.write() as conn:
+            await ensure_cursors(conn, partitions=self._partitions)
+        self._task = asyncio.create_task(self._run(), name="processor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def run_until_idle(self) -> int:
+        """Apply everything in the log now; returns how many messages were applied."""
+        async with self._db.write() as conn:
+            await ensure_cursors(conn, partitions=self._partitions)
+        total = 0
+        while applied := await self.process_once():
+            total += applied
+        return total
+
+    async def process_once(self) -> int:
+        """One batch from every partition this worker can claim; returns how many were applied."""
+        applied = 0
+        for partition in range(self._partitions):
+            applied += await self._process_partition(partition)
+        return applied
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                applied = await self.process_once()
+            except Exception:
+                logger.exception("processor batch failed; retrying")
+                applied = 0
+                await asyncio.sleep(self._settings.idle_poll_seconds)
+            if applied:
+                continue
+            self._wakeup.clear()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self._settings.idle_poll_seconds)
+
+    async def _process_partition(self, partition: int) -> int:
+        async with self._db.write() as conn:
+            position = await claim_partition(conn, partition=partition)
+            if position is None:
+                return 0
+            entries = await read_after(conn, partition=partition, position=position, limit=self._settings.batch_size)
+            if not entries:
+                return 0
+            workspaces: dict[int, Workspace | None] = {}
+            for entry in entries:
+                if entry.workspace_id not in workspaces:
+                    workspaces[entry.workspace_id] = await get_workspace(conn, workspace_id=entry.workspace_id)
+                workspace = workspaces[entry.workspace_id]
+                if workspace is not None:
+                    await self._apply_entry(conn, workspace, entry)
+            await advance_cursor(conn, partition=partition, position=entries[-1].seq)
+        return len(entries)
+
+    async def _apply_entry(self, conn: AsyncConnection, workspace: Workspace, entry: LogEntry) -> None:
+        message = decode_message(entry.body)
+        try:
+            async with conn.begin_nested():
+                await apply_message(conn, workspace, message, now=self._clock.now())
+        except TidingsError as exc:
+            logger.info(
+                "message not applied: %s",
+                exc,
+                extra={"workspace_id": workspace.id, "seq": entry.seq, "type": type(message).__name__},
+            )
+
+
+async def apply_message(conn: AsyncConnection, workspace: Workspace, message: Message, *, now: datetime) -> None:
+    """Apply one canonical message. Raises a TidingsError when the message breaks a rule."""
+    match message:
+        case Identify():
+            await _identify(conn, workspace, message, now=now)
+        case Track() | Page() | Screen():
+            await _track(conn, workspace, message, now=now)
+        case Merge():
+            await _merge(conn, workspace, message, now=now)
+        case DeletePerson():
+            await people.delete_person(conn, workspace, ref=_resolve(message.person, workspace))
+        case SuppressPerson():
+            await people.suppress_person(conn, workspace, ref=_resolve(message.person, workspace), now=now)
+        case UnsuppressPerson():
+            await people.unsuppress_person(conn, workspace, ref=_resolve(message.person, workspace))
+        case UpsertDevice():
+            person = await people.find_or_create_person(
+                conn, workspace, ref=_resolve(message.person, workspace), now=now
+            )
+            await people.upsert_device(
+                conn,
+                workspace,
+                person,
+                token=message.token,
+                platform=message.platform,
+                last_used=message.last_used or message.received_at,
+                attributes=message.attributes,
+                now=now,
+            )
+        case DeleteDevice():
+            person = await people.find_person(conn, workspace_id=workspace.id, ref=_resolve(message.person, workspace))
+            if person is not None:
+                await people.delete_device(conn, workspace, person, token=message.token, now=now)
+
+
+async def _identify(conn: AsyncConnection, workspace: Workspace, message: Identify, *, now: datetime) -> None:
+    person = await people.identify(
+        conn,
+        workspace,
+        ref=_resolve(message.person, workspace),
+        traits=message.traits,
+        attributes_at=message.attributes_at or message.received_at,
+        update_only=message.update_only,
+        now=now,
+    )
+    if person is not None and message.anonymous_id:
+        await people.merge_anonymous_events(conn, workspace, person, anonymous_id=message.anonymous_id, now=now)
+
+
+_EVENT_TYPES = {Track: EventType.EVENT, Page: EventType.PAGE, Screen: EventType.SCREEN}
+
+
+async def _track(conn: AsyncConnection, workspace: Workspace, message: Track, *, now: datetime) -> None:
+    person = None
+    if message.person is not None:
+        person = await people.find_or_create_person(conn, workspace, ref=_resolve(message.person, workspace), now=now)
+    timestamp = message.timestamp or message.received_at
+    await people.record_event(
+        conn,
+        workspace,
+        person=person,
+        anonymous_id=message.anonymous_id,
+        type=_EVENT_TYPES[type(message)],
+        name=message.name,
+        data=message.properties,
+        timestamp=timestamp,
+        event_id=message.event_id or str(ULID.from_datetime(timestamp)),
+        received_at=message.received_at,
+        now=now,
+    )
+
+
+async def _merge(conn: AsyncConnection, workspace: Workspace, message: Merge, *, now: datetime) -> None:
+    """A merge whose primary or secondary does not exist does nothing, as at Customer.io."""
+    primary = await people.find_person(conn, workspace_id=workspace.id, ref=_resolve(message.primary, workspace))
+    secondary = await people.find_person(conn, workspace_id=workspace.id, ref=_resolve(message.secondary, workspace))
+    if primary is None or secondary is None or primary.cio_id == secondary.cio_id:
+        return
+    await people.merge_people(conn, workspace, primary=primary, secondary=secondary, source="api", now=now)
+
+
+def _resolve(ref: PersonRef, workspace: Workspace) -> ResolvedRef:
+    if ref.cio_id:
+        return ResolvedRef(IdentifierKind.CIO_ID, ref.cio_id)
+    if ref.id:
+        return ResolvedRef(IdentifierKind.ID, ref.id)
+    if ref.email:
+        return ResolvedRef(IdentifierKind.EMAIL, ref.email)
+    assert ref.user_id, "ingest must name a person by cio_id, id, email or user_id"
+    return people.resolve_user_id(
+        ref.user_id, email_is_identifier=workspace.identifier_mode is IdentifierMode.EMAIL_OR_ID
+    )

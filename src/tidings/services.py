@@ -1,0 +1,58 @@
+"""The running parts of one tidings process, built once from settings and passed to every face."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tidings.clock import Clock, SystemClock
+from tidings.config import Settings
+from tidings.db import Database
+from tidings.log import LogWriter
+from tidings.processor import Processor
+
+__all__ = ["Role", "Services", "build_services"]
+
+
+class Role(StrEnum):
+    """What a process does; `tidings serve` runs them all, `tidings worker --role` one."""
+
+    API = "api"
+    PROCESSOR = "processor"
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    db: Database
+    log: LogWriter
+    processor: Processor
+
+    async def start(self, roles: Iterable[Role]) -> None:
+        roles = set(roles)
+        if Role.API in roles:
+            await self.log.start()
+        if Role.PROCESSOR in roles:
+            await self.processor.start()
+
+    async def stop(self) -> None:
+        await self.log.stop()
+        await self.processor.stop()
+        await self.db.dispose()
+
+
+def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
+    clock = clock or SystemClock()
+    db = Database(settings.database.url)
+    partitions = settings.database.log_partitions
+    processor = Processor(db, clock=clock, settings=settings.processor, partitions=partitions)
+    log = LogWriter(db, clock=clock, partitions=partitions, on_commit=processor.wake)
+    return Services(
+        settings=settings,
+        clock=clock,
+        db=db,
+        log=log,
+        processor=processor,
+    )

@@ -1,0 +1,24 @@
+"""Tenancy: accounts, workspaces, and the credentials that open a workspace."""
+
+from tidings.workspaces.queries import (
+    get_workspace,
+    list_workspaces,
+    workspace_for_app_api_key,
+    workspace_for_track_credentials,
+    workspace_for_write_key,
+)
+from tidings.workspaces.service import create_workspace
+from tidings.workspaces.types import EmailUpdatePolicy, IdentifierMode, NewWorkspace, Workspace
+
+__all__ = [
+    "EmailUpdatePolicy",
+    "IdentifierMode",
+    "NewWorkspace",
+    "Workspace",
+    "create_workspace",
+    "get_workspace",
+    "list_workspaces",
+    "workspace_for_app_api_key",
+    "workspace_for_track_credentials",
+    "workspace_for_write_key",
+]

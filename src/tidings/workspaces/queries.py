@@ -1,0 +1,151 @@
+"""Statements over accounts, workspaces and credentials."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tidings.db.schema import accounts, app_api_keys, sources, track_credentials, workspaces
+from tidings.workspaces.credentials import hash_key, keys_match
+from tidings.workspaces.types import EmailUpdatePolicy, IdentifierMode, Workspace
+
+__all__ = [
+    "default_account_id",
+    "get_workspace",
+    "insert_app_api_key",
+    "insert_source",
+    "insert_track_credentials",
+    "insert_workspace",
+    "list_workspaces",
+    "workspace_for_app_api_key",
+    "workspace_for_track_credentials",
+    "workspace_for_write_key",
+]
+
+
+def _workspace(row: Row[Any]) -> Workspace:
+    return Workspace(
+        id=row.id,
+        account_id=row.account_id,
+        name=row.name,
+        identifier_mode=IdentifierMode(row.identifier_mode),
+        email_update_policy=EmailUpdatePolicy(row.email_update_policy),
+        anonymous_merge=bool(row.anonymous_merge),
+        multi_identifier_merge=bool(row.multi_identifier_merge),
+        region=row.region,
+        created_at=row.created_at,
+        limits=dict(row.limits or {}),
+    )
+
+
+_WORKSPACE_COLUMNS = select(
+    workspaces.c.id,
+    workspaces.c.account_id,
+    workspaces.c.name,
+    workspaces.c.identifier_mode,
+    workspaces.c.email_update_policy,
+    workspaces.c.anonymous_merge,
+    workspaces.c.multi_identifier_merge,
+    workspaces.c.limits,
+    workspaces.c.created_at,
+    accounts.c.region,
+).join_from(workspaces, accounts, workspaces.c.account_id == accounts.c.id)
+
+
+async def default_account_id(conn: AsyncConnection, *, now: datetime) -> int:
+    """The first account, created on first use: a self-hosted install is one account."""
+    existing = (await conn.execute(select(accounts.c.id).order_by(accounts.c.id).limit(1))).scalar()
+    if existing is not None:
+        return existing
+    result = await conn.execute(insert(accounts).values(name="default", created_at=now))
+    return result.inserted_primary_key[0]
+
+
+async def insert_workspace(
+    conn: AsyncConnection,
+    *,
+    account_id: int,
+    name: str,
+    now: datetime,
+    identifier_mode: IdentifierMode = IdentifierMode.EMAIL_OR_ID,
+) -> int:
+    result = await conn.execute(
+        insert(workspaces).values(
+            account_id=account_id,
+            name=name,
+            identifier_mode=identifier_mode.value,
+            created_at=now,
+        )
+    )
+    return result.inserted_primary_key[0]
+
+
+async def insert_track_credentials(
+    conn: AsyncConnection, *, workspace_id: int, name: str, site_id: str, api_key: str, now: datetime
+) -> None:
+    await conn.execute(
+        insert(track_credentials).values(
+            workspace_id=workspace_id, name=name, site_id=site_id, api_key=api_key, created_at=now
+        )
+    )
+
+
+async def insert_app_api_key(
+    conn: AsyncConnection, *, workspace_id: int, name: str, key: str, now: datetime
+) -> None:
+    """Store only the key's hash; the key itself is shown to its creator once."""
+    await conn.execute(
+        insert(app_api_keys).values(workspace_id=workspace_id, name=name, key_hash=hash_key(key), created_at=now)
+    )
+
+
+async def insert_source(
+    conn: AsyncConnection, *, workspace_id: int, name: str, kind: str, write_key: str, now: datetime
+) -> None:
+    await conn.execute(
+        insert(sources).values(workspace_id=workspace_id, name=name, kind=kind, write_key=write_key, created_at=now)
+    )
+
+
+async def get_workspace(conn: AsyncConnection, *, workspace_id: int) -> Workspace | None:
+    row = (await conn.execute(_WORKSPACE_COLUMNS.where(workspaces.c.id == workspace_id))).first()
+    return _workspace(row) if row else None
+
+
+async def list_workspaces(conn: AsyncConnection) -> list[Workspace]:
+    rows = await conn.execute(_WORKSPACE_COLUMNS.order_by(workspaces.c.id))
+    return [_workspace(row) for row in rows]
+
+
+async def workspace_for_track_credentials(
+    conn: AsyncConnection, *, site_id: str, api_key: str
+) -> Workspace | None:
+    """The workspace a Track API site id and key open, or None if they do not match."""
+    row = (
+        await conn.execute(
+            select(track_credentials.c.workspace_id, track_credentials.c.api_key).where(
+                track_credentials.c.site_id == site_id
+            )
+        )
+    ).first()
+    if row is None or not keys_match(api_key, row.api_key):
+        return None
+    return await get_workspace(conn, workspace_id=row.workspace_id)
+
+
+async def workspace_for_app_api_key(conn: AsyncConnection, *, key: str) -> Workspace | None:
+    workspace_id = (
+        await conn.execute(select(app_api_keys.c.workspace_id).where(app_api_keys.c.key_hash == hash_key(key)))
+    ).scalar()
+    return None if workspace_id is None else await get_workspace(conn, workspace_id=workspace_id)
+
+
+async def workspace_for_write_key(conn: AsyncConnection, *, write_key: str) -> Workspace | None:
+    workspace_id = (
+        await conn.execute(select(sources.c.workspace_id).where(sources.c.write_key == write_key))
+    ).scalar()
+    return None if workspace_id is None else await get_workspace(conn, workspace_id=workspace_id)

@@ -1,0 +1,49 @@
+"""Accounts, workspaces and the credentials that open them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["EmailUpdatePolicy", "IdentifierMode", "NewWorkspace", "Workspace"]
+
+
+class IdentifierMode(StrEnum):
+    """Which identifiers add and update people (Customer.io's workspace "Identifiers" setting)."""
+
+    EMAIL_OR_ID = "email_or_id"
+    ID_ONLY = "id_only"
+
+
+class EmailUpdatePolicy(StrEnum):
+    """Which identifier may change an email already set ("Allow updates to email using ID")."""
+
+    CIO_ID_OR_ID = "cio_id_or_id"
+    CIO_ID = "cio_id"
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    id: int
+    account_id: int
+    name: str
+    identifier_mode: IdentifierMode
+    email_update_policy: EmailUpdatePolicy
+    anonymous_merge: bool
+    multi_identifier_merge: bool
+    region: str
+    created_at: datetime
+    limits: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class NewWorkspace:
+    """A workspace just created, with the secrets that are shown only this once."""
+
+    workspace: Workspace
+    site_id: str
+    track_api_key: str
+    app_api_key: str
+    cdp_api_key: str

@@ -1,0 +1,107 @@
+"""Fixtures that give tests real parts: a migrated database, a manual clock, the app and a workspace.
+
+The database is SQLite by default. Set TIDINGS_TEST_DATABASE_URL to a PostgreSQL server URL
+(`postgresql://root@127.0.0.1:5432/postgres`) to run the same suite there: a scratch database is
+created for the session and dropped after. Tests never share a workspace, so they never see each
+other's rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tidings.api import create_app
+from tidings.clock import ManualClock
+from tidings.config import DatabaseSettings, Settings
+from tidings.db import migrate, sync_url
+from tidings.services import Services, build_services
+from tidings.workspaces import IdentifierMode, NewWorkspace, create_workspace
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.function):
+            item.add_marker(pytest.mark.anyio)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = os.environ.get("TIDINGS_TEST_DATABASE_URL", "")
+    if not server.startswith("postgresql"):
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'tidings.db'}"
+        migrate(url)
+        yield url
+        return
+    name = f"tidings_test_{secrets.token_hex(4)}"
+    admin = create_engine(sync_url(server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    migrate(url)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database=DatabaseSettings(url=database_url))
+
+
+@pytest.fixture
+async def services(settings: Settings, clock: ManualClock) -> AsyncIterator[Services]:
+    built = build_services(settings, clock=clock)
+    yield built
+    await built.stop()
+
+
+async def new_workspace(
+    services: Services, *, name: str = "test", identifier_mode: IdentifierMode = IdentifierMode.EMAIL_OR_ID
+) -> NewWorkspace:
+    async with services.db.write() as conn:
+        return await create_workspace(conn, name=name, now=services.clock.now(), identifier_mode=identifier_mode)
+
+
+@pytest.fixture
+async def workspace(services: Services) -> NewWorkspace:
+    return await new_workspace(services)
+
+
+@pytest.fixture
+async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the app. The processor does not run by itself: call `processed()`."""
+    app = create_app(services)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://tidings.test") as http:
+        yield http
+
+
+def track_auth(workspace: NewWorkspace) -> dict[str, str]:
+    token = base64.b64encode(f"{workspace.site_id}:{workspace.track_api_key}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def app_auth(workspace: NewWorkspace) -> dict[str, str]:
+    return {"Authorization": f"Bearer {workspace.app_api_key}"}
