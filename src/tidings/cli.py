@@ -1,0 +1,167 @@
+"""The `tidings` command: serve, run a worker, migrate, and manage workspaces."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tidings.clock import SystemClock, to_unix
+from tidings.config import Settings, load_settings
+from tidings.db import Database, migrate
+from tidings.errors import InvalidInput
+from tidings.logging_config import configure_logging
+from tidings.services import Role, build_services
+from tidings.workspaces import IdentifierMode, Workspace, create_workspace, list_workspaces
+
+__all__ = ["main"]
+
+logger = logging.getLogger(__name__)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(
+            os.environ,
+            server__host=getattr(args, "host", None),
+            server__port=getattr(args, "port", None),
+            server__tls_certificate=getattr(args, "tls_certificate", None),
+            server__tls_key=getattr(args, "tls_key", None),
+        )
+    except InvalidInput as exc:
+        print(f"tidings: configuration error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.logging)
+    return args.run(settings, args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tidings", description="Customer.io-compatible engagement platform.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the API and every worker role in one process")
+    serve.add_argument("--host", help="listen address (TIDINGS_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (TIDINGS_PORT, default 8080)")
+    serve.add_argument("--tls-certificate", type=Path, help="PEM certificate for HTTPS (TIDINGS_TLS_CERTIFICATE)")
+    serve.add_argument("--tls-key", type=Path, help="PEM private key for HTTPS (TIDINGS_TLS_KEY)")
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations at start-up")
+    serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="run background roles without the API")
+    worker.add_argument("--role", action="append", choices=[r.value for r in Role if r is not Role.API], required=True)
+    worker.set_defaults(run=_worker)
+
+    migrate_command = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate_command.set_defaults(run=_migrate)
+
+    workspace = commands.add_parser("workspace", help="create and list workspaces")
+    workspace_commands = workspace.add_subparsers(required=True, metavar="ACTION")
+    create = workspace_commands.add_parser("create", help="create a workspace and its API credentials")
+    create.add_argument("name")
+    create.add_argument("--identifiers", choices=[m.value for m in IdentifierMode], default=IdentifierMode.EMAIL_OR_ID.value)
+    create.add_argument("--json", action="store_true", help="print the credentials as one JSON object")
+    create.set_defaults(run=_workspace_create)
+    listing = workspace_commands.add_parser("list", help="list workspaces")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=_workspace_list)
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from tidings.api import create_app
+
+    if not args.no_migrate:
+        migrate(settings.database.url)
+    app = create_app(build_services(settings))
+    tls = {}
+    if settings.server.tls_certificate is not None:
+        tls = {"ssl_certfile": str(settings.server.tls_certificate), "ssl_keyfile": str(settings.server.tls_key)}
+    logger.info("serving", extra={"host": settings.server.host, "port": settings.server.port, "tls": bool(tls)})
+    uvicorn.run(app, host=settings.server.host, port=settings.server.port, log_config=None, access_log=False, **tls)
+    return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    async def run() -> None:
+        services = build_services(settings)
+        await services.start(Role(role) for role in args.role)
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopped.set)
+        logger.info("worker started", extra={"roles": args.role})
+        await stopped.wait()
+        await services.stop()
+
+    asyncio.run(run())
+    return 0
+
+
+def _migrate(settings: Settings, _: argparse.Namespace) -> int:
+    migrate(settings.database.url)
+    print("database is up to date")
+    return 0
+
+
+def _workspace_create(settings: Settings, args: argparse.Namespace) -> int:
+    async def run() -> dict[str, object]:
+        db = Database(settings.database.url)
+        try:
+            async with db.write() as conn:
+                created = await create_workspace(
+                    conn, name=args.name, now=SystemClock().now(), identifier_mode=IdentifierMode(args.identifiers)
+                )
+        finally:
+            await db.dispose()
+        return {
+            "workspace_id": created.workspace.id,
+            "name": created.workspace.name,
+            "site_id": created.site_id,
+            "track_api_key": created.track_api_key,
+            "app_api_key": created.app_api_key,
+            "cdp_api_key": created.cdp_api_key,
+        }
+
+    migrate(settings.database.url)
+    credentials = asyncio.run(run())
+    if args.json:
+        print(json.dumps(credentials))
+    else:
+        width = max(len(k) for k in credentials)
+        for key, value in credentials.items():
+            print(f"{key.ljust(width)}  {value}")
+        print("\nThe App API key is shown only now; store it somewhere safe.")
+    return 0
+
+
+def _workspace_list(settings: Settings, args: argparse.Namespace) -> int:
+    async def run() -> list[Workspace]:
+        db = Database(settings.database.url)
+        try:
+            async with db.read() as conn:
+                return await list_workspaces(conn)
+        finally:
+            await db.dispose()
+
+    migrate(settings.database.url)
+    found = asyncio.run(run())
+    rows = [
+        {"workspace_id": w.id, "name": w.name, "identifiers": w.identifier_mode.value, "created_at": to_unix(w.created_at)}
+        for w in found
+    ]
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        for row in rows:
+            print(f"{row['workspace_id']:>4}  {row['name']}  ({row['identifiers']})")
+    return 0
