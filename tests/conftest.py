@@ -8,7 +8,6 @@ other's rows.
 
 from __future__ import annotations
 
-import base64
 import inspect
 import os
 import secrets
@@ -20,6 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.factories.track import TrackDriver, app_auth, track_auth
 from tidings.api import create_app
 from tidings.clock import ManualClock
 from tidings.config import DatabaseSettings, Settings
@@ -98,10 +98,12 @@ async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-def track_auth(workspace: NewWorkspace) -> dict[str, str]:
-    token = base64.b64encode(f"{workspace.site_id}:{workspace.track_api_key}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
 
 
-def app_auth(workspace: NewWorkspace) -> dict[str, str]:
-    return {"Authorization": f"Bearer {workspace.app_api_key}"}
+@pytest.fixture
+def track(client: httpx.AsyncClient, services: Services, workspace: NewWorkspace) -> TrackDriver:
+    """Track API calls for `workspace`, the processor on demand, and App API read-back."""
+    return TrackDriver(client, services, workspace)
+
+
+__all__ = ["app_auth", "new_workspace", "track_auth"]

@@ -18,8 +18,9 @@ def _insert(conn: AsyncConnection, table: Table) -> Any:
 
 async def insert_ignoring_conflicts(conn: AsyncConnection, table: Table, values: dict[str, Any]) -> bool:
     """Insert one row unless it would break a unique constraint; True if it was inserted."""
-    result = await conn.execute(_insert(conn, table).values(**values).on_conflict_do_nothing())
-    return result.rowcount == 1
+    key = next(iter(table.primary_key.columns))
+    statement = _insert(conn, table).values(**values).on_conflict_do_nothing().returning(key)
+    return (await conn.execute(statement)).first() is not None
 
 
 async def upsert(
