@@ -1,0 +1,69 @@
+"""The processor applies each logged message once, in order, and skips only the ones that break rules."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories.track import TrackDriver
+from tidings import processor
+from tidings.db.schema import log_cursors, message_log
+from tidings.log import pending_count
+
+
+async def test_rule_breaking_message_is_skipped_and_neighbours_apply(track: TrackDriver) -> None:
+    await track.identify("before", plan="a")
+    await track.identify("cio_unknown", plan="b")  # cio_id never creates: rejected when applied
+    await track.identify("after", plan="c")
+
+    assert await track.processed() == 3
+
+    assert (await track.customer("before"))["attributes"]["plan"] == "a"
+    assert (await track.customer("after"))["attributes"]["plan"] == "c"
+
+
+async def test_applied_messages_are_not_applied_again(track: TrackDriver) -> None:
+    await track.event("u1", "purchased")
+    await track.processed()
+
+    assert await track.processed() == 0
+    async with track.services.db.read() as conn:
+        assert await pending_count(conn) == 0
+    assert len(await track.activities("u1", type="event")) == 1
+
+
+async def test_failed_batch_leaves_cursor_for_retry(track: TrackDriver, monkeypatch: pytest.MonkeyPatch) -> None:
+    await track.event("u1", "purchased")
+    original = processor.apply_message
+
+    async def crash(*args, **kwargs):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(processor, "apply_message", crash)
+    with pytest.raises(RuntimeError):
+        await track.processed()
+    monkeypatch.setattr(processor, "apply_message", original)
+
+    async with track.services.db.read() as conn:
+        assert await pending_count(conn) >= 1
+    await track.processed()
+    assert len(await track.activities("u1", type="event")) == 1
+
+
+async def test_messages_of_a_workspace_stay_in_one_partition_in_order(track: TrackDriver) -> None:
+    for n in range(3):
+        await track.identify("u1", step=n)
+    await track.processed()
+
+    async with track.services.db.read() as conn:
+        partitions = set(
+            (
+                await conn.execute(
+                    select(message_log.c.partition).where(message_log.c.workspace_id == track.workspace.workspace.id)
+                )
+            ).scalars()
+        )
+        cursors = dict((await conn.execute(select(log_cursors.c.partition, log_cursors.c.position))).all())
+    assert len(partitions) == 1
+    assert cursors[partitions.pop()] > 0
+    assert (await track.customer("u1"))["attributes"]["step"] == "2"
