@@ -11,6 +11,7 @@ from tidings.config import Settings
 from tidings.db import Database
 from tidings.log import LogWriter
 from tidings.processor import Processor
+from tidings.scheduler import Scheduler
 
 __all__ = ["Role", "Services", "build_services"]
 
@@ -20,6 +21,7 @@ class Role(StrEnum):
 
     API = "api"
     PROCESSOR = "processor"
+    SCHEDULER = "scheduler"
 
 
 @dataclass(slots=True)
@@ -29,6 +31,7 @@ class Services:
     db: Database
     log: LogWriter
     processor: Processor
+    scheduler: Scheduler
 
     async def start(self, roles: Iterable[Role]) -> None:
         roles = set(roles)
@@ -36,10 +39,13 @@ class Services:
             await self.log.start()
         if Role.PROCESSOR in roles:
             await self.processor.start()
+        if Role.SCHEDULER in roles:
+            await self.scheduler.start()
 
     async def stop(self) -> None:
         await self.log.stop()
         await self.processor.stop()
+        await self.scheduler.stop()
         await self.db.dispose()
 
 
@@ -55,4 +61,5 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         db=db,
         log=log,
         processor=processor,
+        scheduler=Scheduler(db, clock=clock),
     )

@@ -102,3 +102,21 @@ async def test_anonymous_id_cannot_be_reused_after_five_minutes(track: TrackDriv
 
     assert await track.activities("u1", type="event") == []
     assert await track.activities("u2", type="event") == []
+
+
+async def test_unmerged_anonymous_events_expire_after_thirty_days(track: TrackDriver, clock: ManualClock) -> None:
+    await track.call("POST", "/api/v1/events", {"anonymous_id": "stale", "name": "old_visit"})
+    await track.call("POST", "/api/v1/events", {"anonymous_id": "fresh", "name": "new_visit"})
+    await track.processed()
+    clock.advance(timedelta(days=29))
+    await track.call("POST", "/api/v1/events", {"anonymous_id": "fresh", "name": "newer_visit"})
+    await track.processed()
+    clock.advance(timedelta(days=1, seconds=1))
+
+    await track.services.scheduler.run_once()
+    await track.identify("u-stale", anonymous_id="stale")
+    await track.identify("u-fresh", anonymous_id="fresh")
+    await track.processed()
+
+    assert await track.activities("u-stale", type="event") == []
+    assert [a["name"] for a in await track.activities("u-fresh", type="event")] == ["newer_visit"]

@@ -20,7 +20,7 @@ from tidings.services import Role, Services
 __all__ = ["create_app"]
 
 
-def create_app(services: Services, *, roles: Iterable[Role] = (Role.API, Role.PROCESSOR)) -> FastAPI:
+def create_app(services: Services, *, roles: Iterable[Role] = tuple(Role)) -> FastAPI:
     """The HTTP face of `services`. The lifespan starts the given roles and stops everything."""
     roles = tuple(roles)
 

@@ -18,6 +18,10 @@ __all__ = ["decode_body"]
 
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
 _json = msgspec.json.Decoder()
+# Customer.io documents no nesting limit, but 32 KB of brackets would nest thousands deep, past
+# what the decoder, the encoders and the database's JSON functions can recurse through.
+_MAX_DEPTH = 64
+_TOO_DEEP = f"request body cannot nest deeper than {_MAX_DEPTH} levels"
 
 
 def decode_body(raw: bytes, *, content_type: str, limit: int) -> dict[str, Any]:
@@ -32,9 +36,30 @@ def decode_body(raw: bytes, *, content_type: str, limit: int) -> dict[str, Any]:
         body = _json.decode(raw)
     except msgspec.DecodeError:
         raise InvalidInput("request body must be valid JSON", field="body") from None
+    except RecursionError:
+        raise InvalidInput(_TOO_DEEP, field="body") from None
     if not isinstance(body, dict):
         raise InvalidInput("request body must be a JSON object", field="body")
+    if _depth(body) > _MAX_DEPTH:
+        raise InvalidInput(_TOO_DEEP, field="body")
     return body
+
+
+def _depth(value: Any) -> int:
+    """How deeply objects and arrays nest in `value`; a scalar is 0. Iterative, so never recurses."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _decode_form(raw: bytes) -> dict[str, Any]:
@@ -46,6 +71,8 @@ def _decode_form(raw: bytes) -> dict[str, Any]:
     for key, value in pairs:
         head, _, rest = key.partition("[")
         path = [head, *_KEY_PART.findall("[" + rest)] if rest else [head]
+        if len(path) > _MAX_DEPTH:
+            raise InvalidInput(_TOO_DEEP, field="body")
         _assign(body, path, value)
     return body
 

@@ -50,6 +50,8 @@ _encode = msgspec.json.Encoder().encode
 
 def identify(identifier: str, body: dict[str, Any], *, received_at: datetime, limits: TrackLimits) -> Identify:
     """`PUT /api/v1/customers/{identifier}`: create or update a person."""
+    if not identifier.strip():
+        raise InvalidInput("id attribute must be present", field="id")
     person = _path_person(identifier, limits)
     if "id" in body:
         _check_id_attribute(body["id"], limits)
@@ -65,15 +67,12 @@ def identify(identifier: str, body: dict[str, Any], *, received_at: datetime, li
             raise LimitExceeded(
                 f"value for attribute '{name}' cannot be longer than {limits.attribute_value_bytes} bytes", field=name
             )
-    anonymous_id = body.get("anonymous_id")
-    if anonymous_id is not None and not isinstance(anonymous_id, (str, int)):
-        raise InvalidInput("anonymous_id must be a string", field="anonymous_id")
     attributes_at = body.get("_timestamp")
     return Identify(
         received_at=received_at,
         person=person,
         traits=attributes,
-        anonymous_id=str(anonymous_id) if anonymous_id not in (None, "") else None,
+        anonymous_id=_anonymous_id(body, limits),
         attributes_at=_timestamp(attributes_at, "_timestamp") if attributes_at not in (None, "") else None,
         update_only=_truthy(body.get("_update")),
     )
@@ -88,12 +87,7 @@ def customer_event(
 
 def anonymous_event(body: dict[str, Any], *, received_at: datetime, limits: TrackLimits) -> Track:
     """`POST /api/v1/events`: an event with no person, merged later by its `anonymous_id`."""
-    anonymous_id = body.get("anonymous_id")
-    if anonymous_id is not None and not isinstance(anonymous_id, (str, int)):
-        raise InvalidInput("anonymous_id must be a string", field="anonymous_id")
-    anonymous_id = str(anonymous_id) if anonymous_id not in (None, "") else None
-    if anonymous_id is not None and len(anonymous_id) > limits.identifier_chars:
-        raise LimitExceeded(f"anonymous_id cannot be longer than {limits.identifier_chars} characters", field="anonymous_id")
+    anonymous_id = _anonymous_id(body, limits)
     return _event(body, person=None, anonymous_id=anonymous_id, received_at=received_at, limits=limits)
 
 
@@ -106,7 +100,7 @@ def upsert_device(identifier: str, body: dict[str, Any], *, received_at: datetim
     if not isinstance(token, str) or not token.strip():
         raise InvalidInput("device id cannot be blank", field="device.id")
     platform = device.get("platform")
-    if platform not in _PLATFORMS:
+    if not isinstance(platform, str) or platform not in _PLATFORMS:
         raise InvalidInput("device platform must be one of: ios, android", field="device.platform")
     attributes = device.get("attributes") or {}
     if not isinstance(attributes, dict):
@@ -157,7 +151,7 @@ def _merge_side(side: Any, name: str, limits: TrackLimits) -> PersonRef:
     if len(given) != 1 or len(side) != 1:
         raise InvalidInput(f"{name} must have exactly one of id, email or cio_id", field=name)
     (kind, value), = given.items()
-    if not isinstance(value, (str, int)) or len(str(value)) > limits.identifier_chars:
+    if not isinstance(value, (str, int)) or isinstance(value, bool) or len(str(value)) > limits.identifier_chars:
         raise InvalidInput(f"{name} {kind} must be a string of at most {limits.identifier_chars} characters", field=f"{name}.{kind}")
     return PersonRef(**{kind: str(value)})
 
@@ -179,7 +173,7 @@ def _event(
     if _size(data) > limits.event_data_bytes:
         raise LimitExceeded(f"event data cannot be longer than {limits.event_data_bytes} bytes", field="data")
     kind = body.get("type") or "event"
-    if kind not in _EVENT_TYPES:
+    if not isinstance(kind, str) or kind not in _EVENT_TYPES:
         raise InvalidInput("type must be one of: event, page, screen", field="type")
     event_id = body.get("id")
     if event_id is not None and (not isinstance(event_id, str) or not event_id or len(event_id) > limits.identifier_chars):
@@ -204,6 +198,18 @@ def _path_person(identifier: str, limits: TrackLimits) -> PersonRef:
     return PersonRef(user_id=identifier)
 
 
+def _anonymous_id(body: dict[str, Any], limits: TrackLimits) -> str | None:
+    value = body.get("anonymous_id")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise InvalidInput("anonymous_id must be a string", field="anonymous_id")
+    value = str(value)
+    if len(value) > limits.identifier_chars:
+        raise LimitExceeded(f"anonymous_id cannot be longer than {limits.identifier_chars} characters", field="anonymous_id")
+    return value
+
+
 def _check_id_attribute(value: Any, limits: TrackLimits) -> None:
     if not isinstance(value, str):
         raise InvalidInput("id attribute must be a string value", field="id")
@@ -217,7 +223,7 @@ def _timestamp(value: Any, field: str) -> datetime:
     """Unix seconds, as a number or a numeric string; milliseconds and dates are refused."""
     try:
         seconds = float(value) if not isinstance(value, bool) else float("nan")
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         seconds = float("nan")
     if not 0 <= seconds < 100_000_000_000:
         raise InvalidInput(f"{field} must be a unix timestamp in seconds", field=field)

@@ -4,7 +4,12 @@ from tidings.people.attributes import is_unsubscribed
 from tidings.people.deletion import delete_person, suppress_person, unsuppress_person
 from tidings.people.devices import MAX_DEVICES, delete_device, upsert_device
 from tidings.people.errors import IdentifierConflict, IdentifierSuppressed, PersonNotFound
-from tidings.people.events import ANONYMOUS_RETENTION, merge_anonymous_events, record_event
+from tidings.people.events import (
+    ANONYMOUS_RETENTION,
+    merge_anonymous_events,
+    purge_expired_anonymous_events,
+    record_event,
+)
 from tidings.people.identifiers import email_key, looks_like_email, resolve_user_id
 from tidings.people.identify import find_or_create_person, identify
 from tidings.people.merge import merge_people
@@ -37,6 +42,7 @@ __all__ = [
     "merge_anonymous_events",
     "merge_people",
     "people_with_email",
+    "purge_expired_anonymous_events",
     "record_event",
     "resolve_user_id",
     "suppress_person",

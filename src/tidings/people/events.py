@@ -13,7 +13,13 @@ from tidings.people.activity import activity_row
 from tidings.people.types import ActivityType, EventType, Person
 from tidings.workspaces import Workspace
 
-__all__ = ["ANONYMOUS_LATE_WINDOW", "ANONYMOUS_RETENTION", "merge_anonymous_events", "record_event"]
+__all__ = [
+    "ANONYMOUS_LATE_WINDOW",
+    "ANONYMOUS_RETENTION",
+    "merge_anonymous_events",
+    "purge_expired_anonymous_events",
+    "record_event",
+]
 
 # Anonymous events that arrive up to 5 minutes after the identify that merged their anonymous id
 # still join the person; after that the anonymous id cannot be reused.
@@ -119,3 +125,8 @@ async def merge_anonymous_events(
             ],
         )
     return count
+
+
+async def purge_expired_anonymous_events(conn: AsyncConnection, *, now: datetime) -> int:
+    """Delete anonymous events nobody was identified with for 30 days; returns how many."""
+    return await queries.delete_anonymous_events_received_before(conn, cutoff=now - ANONYMOUS_RETENTION)

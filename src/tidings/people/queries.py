@@ -18,6 +18,7 @@ from tidings.people.types import Activity, Device, IdentifierKind, Person, Resol
 __all__ = [
     "attach_anonymous_events",
     "count_devices",
+    "delete_anonymous_events_received_before",
     "delete_device",
     "delete_oldest_devices",
     "delete_person_data",
@@ -152,6 +153,12 @@ async def attach_anonymous_events(
     if isinstance(oldest, str):  # SQLite returns aggregates of datetimes as text
         oldest = events.c.timestamp.type.process_result_value(oldest, conn.dialect)
     return count, oldest
+
+
+async def delete_anonymous_events_received_before(conn: AsyncConnection, *, cutoff: datetime) -> int:
+    """Drop unmerged anonymous events of every workspace received before `cutoff`."""
+    result = await conn.execute(delete(events).where(events.c.cio_id.is_(None), events.c.received_at < cutoff))
+    return result.rowcount
 
 
 async def find_anonymous_merge(

@@ -1,0 +1,49 @@
+"""The scheduler role: upkeep that runs on a timer rather than in response to a message."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from datetime import timedelta
+
+from tidings import people
+from tidings.clock import Clock
+from tidings.db import Database
+
+__all__ = ["Scheduler"]
+
+logger = logging.getLogger(__name__)
+
+
+class Scheduler:
+    def __init__(self, db: Database, *, clock: Clock, interval: timedelta = timedelta(hours=1)) -> None:
+        self._db = db
+        self._clock = clock
+        self._interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    async def run_once(self) -> None:
+        """Do every upkeep job that is due now."""
+        async with self._db.write() as conn:
+            purged = await people.purge_expired_anonymous_events(conn, now=self._clock.now())
+        if purged:
+            logger.info("purged expired anonymous events", extra={"count": purged})
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                logger.exception("scheduled upkeep failed")
+            await self._clock.sleep_until(self._clock.now() + self._interval)
