@@ -81,8 +81,7 @@ async def services(settings: Settings, clock: ManualClock) -> AsyncIterator[Serv
 async def new_workspace(
     services: Services, *, name: str = "test", identifier_mode: IdentifierMode = IdentifierMode.EMAIL_OR_ID
 ) -> NewWorkspace:
-    async with services.db.write() as conn:
-        return await create_workspace(conn, name=name, now=services.clock.now(), identifier_mode=identifier_mode)
+    return await services.db.write(create_workspace, name=name, now=services.clock.now(), identifier_mode=identifier_mode)
 
 
 @pytest.fixture

@@ -59,9 +59,9 @@ async def test_acknowledged_calls_survive_a_killed_server(database_url: str, ser
 
     await services.processor.run_until_idle()
 
-    async with services.db.read() as conn:
+    with services.db.connect() as conn:
         found = [
-            await find_person(conn, workspace_id=credentials["workspace_id"], ref=ResolvedRef(IdentifierKind.ID, f"person-{n}"))
+            find_person(conn, workspace_id=credentials["workspace_id"], ref=ResolvedRef(IdentifierKind.ID, f"person-{n}"))
             for n in range(50)
         ]
     assert [person.attributes["n"] if person else None for person in found] == list(range(50))

@@ -27,8 +27,7 @@ async def test_applied_messages_are_not_applied_again(track: TrackDriver) -> Non
     await track.processed()
 
     assert await track.processed() == 0
-    async with track.services.db.read() as conn:
-        assert await pending_count(conn) == 0
+    assert await track.services.db.read(pending_count) == 0
     assert len(await track.activities("u1", type="event")) == 1
 
 
@@ -36,7 +35,7 @@ async def test_failed_batch_leaves_cursor_for_retry(track: TrackDriver, monkeypa
     await track.event("u1", "purchased")
     original = processor.apply_message
 
-    async def crash(*args, **kwargs):
+    def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("power cut")
 
     monkeypatch.setattr(processor, "apply_message", crash)
@@ -44,8 +43,7 @@ async def test_failed_batch_leaves_cursor_for_retry(track: TrackDriver, monkeypa
         await track.processed()
     monkeypatch.setattr(processor, "apply_message", original)
 
-    async with track.services.db.read() as conn:
-        assert await pending_count(conn) >= 1
+    assert await track.services.db.read(pending_count) >= 1
     await track.processed()
     assert len(await track.activities("u1", type="event")) == 1
 
@@ -55,15 +53,13 @@ async def test_messages_of_a_workspace_stay_in_one_partition_in_order(track: Tra
         await track.identify("u1", step=n)
     await track.processed()
 
-    async with track.services.db.read() as conn:
+    with track.services.db.connect() as conn:
         partitions = set(
-            (
-                await conn.execute(
-                    select(message_log.c.partition).where(message_log.c.workspace_id == track.workspace.workspace.id)
-                )
+            conn.execute(
+                select(message_log.c.partition).where(message_log.c.workspace_id == track.workspace.workspace.id)
             ).scalars()
         )
-        cursors = dict((await conn.execute(select(log_cursors.c.partition, log_cursors.c.position))).all())
+        cursors = dict(conn.execute(select(log_cursors.c.partition, log_cursors.c.position)).all())
     assert len(partitions) == 1
     assert cursors[partitions.pop()] > 0
     assert (await track.customer("u1"))["attributes"]["step"] == "2"

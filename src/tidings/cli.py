@@ -18,7 +18,7 @@ from tidings.db import Database, migrate
 from tidings.errors import InvalidInput
 from tidings.logging_config import configure_logging
 from tidings.services import Role, build_services
-from tidings.workspaces import IdentifierMode, Workspace, create_workspace, list_workspaces
+from tidings.workspaces import IdentifierMode, create_workspace, list_workspaces
 
 __all__ = ["main"]
 
@@ -114,26 +114,23 @@ def _migrate(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def _workspace_create(settings: Settings, args: argparse.Namespace) -> int:
-    async def run() -> dict[str, object]:
-        db = Database(settings.database.url)
-        try:
-            async with db.write() as conn:
-                created = await create_workspace(
-                    conn, name=args.name, now=SystemClock().now(), identifier_mode=IdentifierMode(args.identifiers)
-                )
-        finally:
-            await db.dispose()
-        return {
-            "workspace_id": created.workspace.id,
-            "name": created.workspace.name,
-            "site_id": created.site_id,
-            "track_api_key": created.track_api_key,
-            "app_api_key": created.app_api_key,
-            "cdp_api_key": created.cdp_api_key,
-        }
-
     migrate(settings.database.url)
-    credentials = asyncio.run(run())
+    db = Database(settings.database.url)
+    try:
+        with db.transaction() as conn:
+            created = create_workspace(
+                conn, name=args.name, now=SystemClock().now(), identifier_mode=IdentifierMode(args.identifiers)
+            )
+    finally:
+        db.dispose()
+    credentials = {
+        "workspace_id": created.workspace.id,
+        "name": created.workspace.name,
+        "site_id": created.site_id,
+        "track_api_key": created.track_api_key,
+        "app_api_key": created.app_api_key,
+        "cdp_api_key": created.cdp_api_key,
+    }
     if args.json:
         print(json.dumps(credentials))
     else:
@@ -145,16 +142,13 @@ def _workspace_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _workspace_list(settings: Settings, args: argparse.Namespace) -> int:
-    async def run() -> list[Workspace]:
-        db = Database(settings.database.url)
-        try:
-            async with db.read() as conn:
-                return await list_workspaces(conn)
-        finally:
-            await db.dispose()
-
     migrate(settings.database.url)
-    found = asyncio.run(run())
+    db = Database(settings.database.url)
+    try:
+        with db.connect() as conn:
+            found = list_workspaces(conn)
+    finally:
+        db.dispose()
     rows = [
         {"workspace_id": w.id, "name": w.name, "identifiers": w.identifier_mode.value, "created_at": to_unix(w.created_at)}
         for w in found

@@ -14,7 +14,7 @@ import logging
 from contextlib import suppress
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 from ulid import ULID
 
 from tidings import people
@@ -64,8 +64,7 @@ class Processor:
         self._wakeup.set()
 
     async def start(self) -> None:
-        async with self._db.write() as conn:
-            await ensure_cursors(conn, partitions=self._partitions)
+        await self._db.write(ensure_cursors, partitions=self._partitions)
         self._task = asyncio.create_task(self._run(), name="processor")
 
     async def stop(self) -> None:
@@ -77,8 +76,7 @@ class Processor:
 
     async def run_until_idle(self) -> int:
         """Apply everything in the log now; returns how many messages were applied."""
-        async with self._db.write() as conn:
-            await ensure_cursors(conn, partitions=self._partitions)
+        await self._db.write(ensure_cursors, partitions=self._partitions)
         total = 0
         while applied := await self.process_once():
             total += applied
@@ -88,7 +86,7 @@ class Processor:
         """One batch from every partition this worker can claim; returns how many were applied."""
         applied = 0
         for partition in range(self._partitions):
-            applied += await self._process_partition(partition)
+            applied += await self._db.write(self._process_partition, partition)
         return applied
 
     async def _run(self) -> None:
@@ -105,29 +103,29 @@ class Processor:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self._settings.idle_poll_seconds)
 
-    async def _process_partition(self, partition: int) -> int:
-        async with self._db.write() as conn:
-            position = await claim_partition(conn, partition=partition)
-            if position is None:
-                return 0
-            entries = await read_after(conn, partition=partition, position=position, limit=self._settings.batch_size)
-            if not entries:
-                return 0
-            workspaces: dict[int, Workspace | None] = {}
-            for entry in entries:
-                if entry.workspace_id not in workspaces:
-                    workspaces[entry.workspace_id] = await get_workspace(conn, workspace_id=entry.workspace_id)
-                workspace = workspaces[entry.workspace_id]
-                if workspace is not None:
-                    await self._apply_entry(conn, workspace, entry)
-            await advance_cursor(conn, partition=partition, position=entries[-1].seq)
+    def _process_partition(self, conn: Connection, partition: int) -> int:
+        """Apply the next batch of one partition, in the caller's transaction (a worker thread)."""
+        position = claim_partition(conn, partition=partition)
+        if position is None:
+            return 0
+        entries = read_after(conn, partition=partition, position=position, limit=self._settings.batch_size)
+        if not entries:
+            return 0
+        workspaces: dict[int, Workspace | None] = {}
+        for entry in entries:
+            if entry.workspace_id not in workspaces:
+                workspaces[entry.workspace_id] = get_workspace(conn, workspace_id=entry.workspace_id)
+            workspace = workspaces[entry.workspace_id]
+            if workspace is not None:
+                self._apply_entry(conn, workspace, entry)
+        advance_cursor(conn, partition=partition, position=entries[-1].seq)
         return len(entries)
 
-    async def _apply_entry(self, conn: AsyncConnection, workspace: Workspace, entry: LogEntry) -> None:
+    def _apply_entry(self, conn: Connection, workspace: Workspace, entry: LogEntry) -> None:
         message = decode_message(entry.body)
         try:
-            async with conn.begin_nested():
-                await apply_message(conn, workspace, message, now=self._clock.now())
+            with conn.begin_nested():
+                apply_message(conn, workspace, message, now=self._clock.now())
         except TidingsError as exc:
             logger.info(
                 "message not applied: %s",
@@ -136,26 +134,26 @@ class Processor:
             )
 
 
-async def apply_message(conn: AsyncConnection, workspace: Workspace, message: Message, *, now: datetime) -> None:
+def apply_message(conn: Connection, workspace: Workspace, message: Message, *, now: datetime) -> None:
     """Apply one canonical message. Raises a TidingsError when the message breaks a rule."""
     match message:
         case Identify():
-            await _identify(conn, workspace, message, now=now)
+            _identify(conn, workspace, message, now=now)
         case Track() | Page() | Screen():
-            await _track(conn, workspace, message, now=now)
+            _track(conn, workspace, message, now=now)
         case Merge():
-            await _merge(conn, workspace, message, now=now)
+            _merge(conn, workspace, message, now=now)
         case DeletePerson():
-            await people.delete_person(conn, workspace, ref=_resolve(message.person, workspace))
+            people.delete_person(conn, workspace, ref=_resolve(message.person, workspace))
         case SuppressPerson():
-            await people.suppress_person(conn, workspace, ref=_resolve(message.person, workspace), now=now)
+            people.suppress_person(conn, workspace, ref=_resolve(message.person, workspace), now=now)
         case UnsuppressPerson():
-            await people.unsuppress_person(conn, workspace, ref=_resolve(message.person, workspace))
+            people.unsuppress_person(conn, workspace, ref=_resolve(message.person, workspace))
         case UpsertDevice():
-            person = await people.find_or_create_person(
+            person = people.find_or_create_person(
                 conn, workspace, ref=_resolve(message.person, workspace), now=now
             )
-            await people.upsert_device(
+            people.upsert_device(
                 conn,
                 workspace,
                 person,
@@ -166,13 +164,13 @@ async def apply_message(conn: AsyncConnection, workspace: Workspace, message: Me
                 now=now,
             )
         case DeleteDevice():
-            person = await people.find_person(conn, workspace_id=workspace.id, ref=_resolve(message.person, workspace))
+            person = people.find_person(conn, workspace_id=workspace.id, ref=_resolve(message.person, workspace))
             if person is not None:
-                await people.delete_device(conn, workspace, person, token=message.token, now=now)
+                people.delete_device(conn, workspace, person, token=message.token, now=now)
 
 
-async def _identify(conn: AsyncConnection, workspace: Workspace, message: Identify, *, now: datetime) -> None:
-    person = await people.identify(
+def _identify(conn: Connection, workspace: Workspace, message: Identify, *, now: datetime) -> None:
+    person = people.identify(
         conn,
         workspace,
         ref=_resolve(message.person, workspace),
@@ -182,18 +180,18 @@ async def _identify(conn: AsyncConnection, workspace: Workspace, message: Identi
         now=now,
     )
     if person is not None and message.anonymous_id:
-        await people.merge_anonymous_events(conn, workspace, person, anonymous_id=message.anonymous_id, now=now)
+        people.merge_anonymous_events(conn, workspace, person, anonymous_id=message.anonymous_id, now=now)
 
 
 _EVENT_TYPES = {Track: EventType.EVENT, Page: EventType.PAGE, Screen: EventType.SCREEN}
 
 
-async def _track(conn: AsyncConnection, workspace: Workspace, message: Track, *, now: datetime) -> None:
+def _track(conn: Connection, workspace: Workspace, message: Track, *, now: datetime) -> None:
     person = None
     if message.person is not None:
-        person = await people.find_or_create_person(conn, workspace, ref=_resolve(message.person, workspace), now=now)
+        person = people.find_or_create_person(conn, workspace, ref=_resolve(message.person, workspace), now=now)
     timestamp = message.timestamp or message.received_at
-    await people.record_event(
+    people.record_event(
         conn,
         workspace,
         person=person,
@@ -208,13 +206,13 @@ async def _track(conn: AsyncConnection, workspace: Workspace, message: Track, *,
     )
 
 
-async def _merge(conn: AsyncConnection, workspace: Workspace, message: Merge, *, now: datetime) -> None:
+def _merge(conn: Connection, workspace: Workspace, message: Merge, *, now: datetime) -> None:
     """A merge whose primary or secondary does not exist does nothing, as at Customer.io."""
-    primary = await people.find_person(conn, workspace_id=workspace.id, ref=_resolve(message.primary, workspace))
-    secondary = await people.find_person(conn, workspace_id=workspace.id, ref=_resolve(message.secondary, workspace))
+    primary = people.find_person(conn, workspace_id=workspace.id, ref=_resolve(message.primary, workspace))
+    secondary = people.find_person(conn, workspace_id=workspace.id, ref=_resolve(message.secondary, workspace))
     if primary is None or secondary is None or primary.cio_id == secondary.cio_id:
         return
-    await people.merge_people(conn, workspace, primary=primary, secondary=secondary, source="api", now=now)
+    people.merge_people(conn, workspace, primary=primary, secondary=secondary, source="api", now=now)
 
 
 def _resolve(ref: PersonRef, workspace: Workspace) -> ResolvedRef:

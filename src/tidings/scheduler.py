@@ -25,8 +25,7 @@ class Scheduler:
 
     async def run_once(self) -> None:
         """Do every upkeep job that is due now."""
-        async with self._db.write() as conn:
-            purged = await people.purge_expired_anonymous_events(conn, now=self._clock.now())
+        purged = await self._db.write(people.purge_expired_anonymous_events, now=self._clock.now())
         if purged:
             logger.info("purged expired anonymous events", extra={"count": purged})
 

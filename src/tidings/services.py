@@ -46,7 +46,7 @@ class Services:
         await self.log.stop()
         await self.processor.stop()
         await self.scheduler.stop()
-        await self.db.dispose()
+        self.db.dispose()
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:

@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 from fastapi import APIRouter
+from sqlalchemy.engine import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -39,16 +40,13 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
         workspace = await auth.app_workspace(request)
         if not email:
             raise InvalidInput("email is required", field="email")
-        async with services.db.read() as conn:
-            found = await people.people_with_email(conn, workspace_id=workspace.id, email=email)
+        found = await services.db.read(people.people_with_email, workspace_id=workspace.id, email=email)
         return FastJSONResponse({"results": [{"id": p.id, "email": p.email, "cio_id": p.cio_id} for p in found]})
 
     async def attributes(request: Request, identifier: str, id_type: str = "id") -> Response:
         """A person's identifiers, attributes, update times and devices."""
         workspace = await auth.app_workspace(request)
-        async with services.db.read() as conn:
-            person = await _person(conn, workspace.id, identifier, id_type)
-            devices = await people.list_devices(conn, workspace_id=workspace.id, cio_id=person.cio_id)
+        person, devices = await services.db.read(_person_with_devices, workspace.id, identifier, id_type)
         return FastJSONResponse({"customer": _customer(person, devices)})
 
     async def activities(
@@ -64,17 +62,16 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
         workspace = await auth.app_workspace(request)
         if not 1 <= limit <= _ACTIVITY_PAGE_MAX:
             raise InvalidInput(f"limit must be between 1 and {_ACTIVITY_PAGE_MAX}", field="limit")
-        async with services.db.read() as conn:
-            person = await _person(conn, workspace.id, identifier, id_type)
-            page = await people.list_activities(
-                conn,
-                workspace_id=workspace.id,
-                cio_id=person.cio_id,
-                type=type,
-                name=name,
-                before=_decode_cursor(start) if start else None,
-                limit=limit + 1,
+        before = _decode_cursor(start) if start else None
+
+        def read(conn: Connection) -> tuple[Person, list[Activity]]:
+            person = _person(conn, workspace.id, identifier, id_type)
+            page = people.list_activities(
+                conn, workspace_id=workspace.id, cio_id=person.cio_id, type=type, name=name, before=before, limit=limit + 1
             )
+            return person, page
+
+        person, page = await services.db.read(read)
         more = len(page) > limit
         page = page[:limit]
         return FastJSONResponse(
@@ -87,8 +84,7 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
     async def messages(request: Request, identifier: str, id_type: str = "id") -> Response:
         """Deliveries sent to a person (none until messaging exists)."""
         workspace = await auth.app_workspace(request)
-        async with services.db.read() as conn:
-            await _person(conn, workspace.id, identifier, id_type)
+        await services.db.read(_person, workspace.id, identifier, id_type)
         return FastJSONResponse({"messages": [], "next": ""})
 
     router.add_api_route("/customers", find_by_email, methods=["GET"])
@@ -98,15 +94,20 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
     return router
 
 
-async def _person(conn: Any, workspace_id: int, identifier: str, id_type: str) -> Person:
+def _person(conn: Connection, workspace_id: int, identifier: str, id_type: str) -> Person:
     try:
         kind = IdentifierKind(id_type)
     except ValueError:
         raise InvalidInput("id_type must be one of: id, email, cio_id", field="id_type") from None
-    person = await people.find_person(conn, workspace_id=workspace_id, ref=ResolvedRef(kind, identifier))
+    person = people.find_person(conn, workspace_id=workspace_id, ref=ResolvedRef(kind, identifier))
     if person is None:
         raise NotFound("customer not found")
     return person
+
+
+def _person_with_devices(conn: Connection, workspace_id: int, identifier: str, id_type: str) -> tuple[Person, list[Device]]:
+    person = _person(conn, workspace_id, identifier, id_type)
+    return person, people.list_devices(conn, workspace_id=workspace_id, cio_id=person.cio_id)
 
 
 def _customer(person: Person, devices: list[Device]) -> dict[str, Any]:

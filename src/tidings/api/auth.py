@@ -42,8 +42,7 @@ class Authenticator:
                 site_id, _, api_key = base64.b64decode(encoded, validate=True).decode().partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 return None
-            async with self._db.read() as conn:
-                return await workspace_for_track_credentials(conn, site_id=site_id, api_key=api_key)
+            return await self._db.read(workspace_for_track_credentials, site_id=site_id, api_key=api_key)
 
         return await self._cached("basic " + encoded, lookup)
 
@@ -54,8 +53,7 @@ class Authenticator:
             raise Unauthenticated("Unauthorized request: an App API key is required as a Bearer token")
 
         async def lookup() -> Workspace | None:
-            async with self._db.read() as conn:
-                return await workspace_for_app_api_key(conn, key=key.strip())
+            return await self._db.read(workspace_for_app_api_key, key=key.strip())
 
         return await self._cached("bearer " + key.strip(), lookup)
 

@@ -7,24 +7,24 @@ from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 __all__ = ["insert_ignoring_conflicts", "upsert"]
 
 
-def _insert(conn: AsyncConnection, table: Table) -> Any:
+def _insert(conn: Connection, table: Table) -> Any:
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
-async def insert_ignoring_conflicts(conn: AsyncConnection, table: Table, values: dict[str, Any]) -> bool:
+def insert_ignoring_conflicts(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
     """Insert one row unless it would break a unique constraint; True if it was inserted."""
     key = next(iter(table.primary_key.columns))
     statement = _insert(conn, table).values(**values).on_conflict_do_nothing().returning(key)
-    return (await conn.execute(statement)).first() is not None
+    return (conn.execute(statement)).first() is not None
 
 
-async def upsert(
-    conn: AsyncConnection,
+def upsert(
+    conn: Connection,
     table: Table,
     values: dict[str, Any],
     *,
@@ -36,4 +36,4 @@ async def upsert(
     statement = statement.on_conflict_do_update(
         index_elements=list(key), set_={name: statement.excluded[name] for name in update}
     )
-    await conn.execute(statement)
+    conn.execute(statement)

@@ -1,21 +1,29 @@
 """Connections to the one database, SQLite or PostgreSQL, chosen by URL.
 
-`Database.read()` gives a connection for queries, `Database.write()` a transaction for changes.
-SQLite allows one writer at a time, so its writes share a single connection that begins with
+Queries are plain synchronous functions over a SQLAlchemy `Connection`. Async code runs them in a
+worker thread with `await db.read(fn, ...)` or `await db.write(fn, ...)`: one thread hop per unit
+of work instead of several per statement, which measured over ten times faster than the async
+drivers for the processor's many small statements.
+
+SQLite allows one writer at a time, so writes share a single connection and begin with
 `BEGIN IMMEDIATE` (no deadlock-prone lock upgrades); PostgreSQL writers run concurrently.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+import anyio.to_thread
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-__all__ = ["Database", "async_url", "sync_url"]
+__all__ = ["Database", "sync_url"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -26,62 +34,67 @@ _SQLITE_PRAGMAS = (
 )
 
 
-def async_url(url: str) -> URL:
-    """The URL with the async driver tidings uses for its dialect."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return parsed.set(drivername="sqlite+aiosqlite")
-    if parsed.get_backend_name() == "postgresql":
-        return parsed.set(drivername="postgresql+psycopg")
-    raise ValueError(f"unsupported database {parsed.drivername!r}; use sqlite:/// or postgresql://")
-
-
 def sync_url(url: str) -> URL:
-    """The URL with the blocking driver, for migrations."""
+    """The URL with the driver tidings uses for its dialect (sqlite3 or psycopg 3)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return parsed.set(drivername="sqlite")
-    return async_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    raise ValueError(f"unsupported database {parsed.drivername!r}; use sqlite:/// or postgresql://")
 
 
 class Database:
     """The engines for one database URL; create one per process and dispose of it on exit."""
 
     def __init__(self, url: str) -> None:
-        self.url = async_url(url)
+        self.url = sync_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
-            self._reader = _sqlite_engine(self.url, begin="BEGIN")
-            self._writer = _sqlite_engine(self.url, begin="BEGIN IMMEDIATE", pool_size=1, max_overflow=0)
+            self._reader = _sqlite_engine(self.url, begin="BEGIN", pool_size=8)
+            self._writer = _sqlite_engine(self.url, begin="BEGIN IMMEDIATE", pool_size=1, max_overflow=0, pool_timeout=120)
         else:
-            self._reader = create_async_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            self._reader = create_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
             self._writer = self._reader
 
-    @property
-    def dialect_name(self) -> str:
-        return self._writer.dialect.name
-
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self._reader.connect() as conn:
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection for reading, in the calling thread."""
+        with self._reader.connect() as conn:
             yield conn
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
         """A transaction that commits when the block exits normally and rolls back otherwise."""
-        async with self._writer.begin() as conn:
+        with self._writer.begin() as conn:
             yield conn
 
-    async def dispose(self) -> None:
-        await self._reader.dispose()
+    async def read(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """`fn(conn, *args, **kwargs)` on a reading connection, in a worker thread."""
+        return await anyio.to_thread.run_sync(partial(self._run_read, fn, *args, **kwargs))
+
+    async def write(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """`fn(conn, *args, **kwargs)` in one transaction, in a worker thread."""
+        return await anyio.to_thread.run_sync(partial(self._run_write, fn, *args, **kwargs))
+
+    def _run_read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self.connect() as conn:
+            return fn(conn, *args, **kwargs)
+
+    def _run_write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self.transaction() as conn:
+            return fn(conn, *args, **kwargs)
+
+    def dispose(self) -> None:
+        self._reader.dispose()
         if self._writer is not self._reader:
-            await self._writer.dispose()
+            self._writer.dispose()
 
 
-def _sqlite_engine(url: URL, *, begin: str, **pool: Any) -> AsyncEngine:
-    engine = create_async_engine(url, **pool)
+def _sqlite_engine(url: URL, *, begin: str, **pool: Any) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
         dbapi_connection.isolation_level = None
@@ -90,7 +103,7 @@ def _sqlite_engine(url: URL, *, begin: str, **pool: Any) -> AsyncEngine:
             cursor.execute(pragma)
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
         conn.exec_driver_sql(begin)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from tidings.db.schema import log_cursors, message_log
 
@@ -22,20 +22,20 @@ class LogEntry:
     body: bytes
 
 
-async def append_entries(conn: AsyncConnection, rows: Sequence[dict]) -> None:
+def append_entries(conn: Connection, rows: Sequence[dict]) -> None:
     """Append rows of (partition, workspace_id, received_at, body) in one statement."""
-    await conn.execute(insert(message_log), list(rows))
+    conn.execute(insert(message_log), list(rows))
 
 
-async def ensure_cursors(conn: AsyncConnection, *, partitions: int) -> None:
+def ensure_cursors(conn: Connection, *, partitions: int) -> None:
     """Create the cursor of every partition that has none, starting at the beginning."""
-    existing = set((await conn.execute(select(log_cursors.c.partition))).scalars())
+    existing = set((conn.execute(select(log_cursors.c.partition))).scalars())
     missing = [{"partition": p, "position": 0} for p in range(partitions) if p not in existing]
     if missing:
-        await conn.execute(insert(log_cursors), missing)
+        conn.execute(insert(log_cursors), missing)
 
 
-async def claim_partition(conn: AsyncConnection, *, partition: int) -> int | None:
+def claim_partition(conn: Connection, *, partition: int) -> int | None:
     """Lock a partition's cursor for this transaction and return its position.
 
     Returns None when another worker holds it; on PostgreSQL the row lock is the lease, so a
@@ -46,12 +46,12 @@ async def claim_partition(conn: AsyncConnection, *, partition: int) -> int | Non
         .where(log_cursors.c.partition == partition)
         .with_for_update(skip_locked=True)
     )
-    return (await conn.execute(statement)).scalar_one_or_none()
+    return (conn.execute(statement)).scalar_one_or_none()
 
 
-async def read_after(conn: AsyncConnection, *, partition: int, position: int, limit: int) -> list[LogEntry]:
+def read_after(conn: Connection, *, partition: int, position: int, limit: int) -> list[LogEntry]:
     """The next entries of a partition, oldest first."""
-    rows = await conn.execute(
+    rows = conn.execute(
         select(message_log.c.seq, message_log.c.workspace_id, message_log.c.received_at, message_log.c.body)
         .where(message_log.c.partition == partition, message_log.c.seq > position)
         .order_by(message_log.c.seq)
@@ -60,18 +60,18 @@ async def read_after(conn: AsyncConnection, *, partition: int, position: int, li
     return [LogEntry(*row) for row in rows]
 
 
-async def advance_cursor(conn: AsyncConnection, *, partition: int, position: int) -> None:
+def advance_cursor(conn: Connection, *, partition: int, position: int) -> None:
     """Record that every entry up to `position` has been applied."""
-    await conn.execute(
+    conn.execute(
         update(log_cursors).where(log_cursors.c.partition == partition).values(position=position)
     )
 
 
-async def pending_count(conn: AsyncConnection) -> int:
+def pending_count(conn: Connection) -> int:
     """How many log entries no processor has applied yet."""
     behind = (
         select(func.count())
         .select_from(message_log.join(log_cursors, message_log.c.partition == log_cursors.c.partition))
         .where(message_log.c.seq > log_cursors.c.position)
     )
-    return (await conn.execute(behind)).scalar_one()
+    return (conn.execute(behind)).scalar_one()

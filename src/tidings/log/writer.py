@@ -103,7 +103,6 @@ class LogWriter:
                     self._queue.task_done()
 
     async def _commit(self, rows: list[dict]) -> None:
-        async with self._db.write() as conn:
-            await append_entries(conn, rows)
+        await self._db.write(append_entries, rows)
         if self._on_commit is not None:
             self._on_commit()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from tidings.people import queries
 from tidings.people.types import IdentifierKind, ResolvedRef
@@ -18,31 +18,31 @@ from tidings.workspaces import IdentifierMode, Workspace
 __all__ = ["delete_person", "suppress_person", "unsuppress_person"]
 
 
-async def delete_person(conn: AsyncConnection, workspace: Workspace, *, ref: ResolvedRef) -> bool:
+def delete_person(conn: Connection, workspace: Workspace, *, ref: ResolvedRef) -> bool:
     """True if someone was deleted."""
-    person = await queries.find_person(conn, workspace_id=workspace.id, ref=ref)
+    person = queries.find_person(conn, workspace_id=workspace.id, ref=ref)
     if person is None:
         return False
-    await queries.delete_person_data(conn, workspace_id=workspace.id, cio_id=person.cio_id)
+    queries.delete_person_data(conn, workspace_id=workspace.id, cio_id=person.cio_id)
     return True
 
 
-async def suppress_person(conn: AsyncConnection, workspace: Workspace, *, ref: ResolvedRef, now: datetime) -> None:
+def suppress_person(conn: Connection, workspace: Workspace, *, ref: ResolvedRef, now: datetime) -> None:
     """Delete the person and suppress their identifiers; an unknown id or email is suppressed alone."""
-    person = await queries.find_person(conn, workspace_id=workspace.id, ref=ref)
+    person = queries.find_person(conn, workspace_id=workspace.id, ref=ref)
     if person is None:
         if ref.kind is not IdentifierKind.CIO_ID:
-            await queries.insert_suppressions(conn, workspace_id=workspace.id, cio_id="", refs=[ref], now=now)
+            queries.insert_suppressions(conn, workspace_id=workspace.id, cio_id="", refs=[ref], now=now)
         return
     refs = []
     if person.id:
         refs.append(ResolvedRef(IdentifierKind.ID, person.id))
     if person.email and workspace.identifier_mode is IdentifierMode.EMAIL_OR_ID:
         refs.append(ResolvedRef(IdentifierKind.EMAIL, person.email))
-    await queries.delete_person_data(conn, workspace_id=workspace.id, cio_id=person.cio_id)
-    await queries.insert_suppressions(conn, workspace_id=workspace.id, cio_id=person.cio_id, refs=refs, now=now)
+    queries.delete_person_data(conn, workspace_id=workspace.id, cio_id=person.cio_id)
+    queries.insert_suppressions(conn, workspace_id=workspace.id, cio_id=person.cio_id, refs=refs, now=now)
 
 
-async def unsuppress_person(conn: AsyncConnection, workspace: Workspace, *, ref: ResolvedRef) -> bool:
+def unsuppress_person(conn: Connection, workspace: Workspace, *, ref: ResolvedRef) -> bool:
     """Free the identifiers of the suppressed person `ref` names; True if any were freed."""
-    return await queries.delete_suppressions(conn, workspace_id=workspace.id, ref=ref) > 0
+    return queries.delete_suppressions(conn, workspace_id=workspace.id, ref=ref) > 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from tidings.people import queries
 from tidings.people.activity import activity_row
@@ -19,8 +19,8 @@ __all__ = ["MAX_DEVICES", "delete_device", "upsert_device"]
 MAX_DEVICES = 25
 
 
-async def upsert_device(
-    conn: AsyncConnection,
+def upsert_device(
+    conn: Connection,
     workspace: Workspace,
     person: Person,
     *,
@@ -31,14 +31,14 @@ async def upsert_device(
     now: datetime,
 ) -> None:
     """Add or refresh a device. Re-registering a token clears its bounced/suppressed status."""
-    existing = {d.token: d for d in await queries.list_devices(conn, workspace_id=workspace.id, cio_id=person.cio_id)}
+    existing = {d.token: d for d in queries.list_devices(conn, workspace_id=workspace.id, cio_id=person.cio_id)}
     previous = existing.get(token)
     merged_attributes = {**(previous.attributes if previous else {}), **attributes}
     device = Device(token=token, platform=platform, last_used=last_used, last_status="", attributes=merged_attributes)
-    await queries.upsert_device(conn, workspace_id=workspace.id, cio_id=person.cio_id, device=device, now=now)
+    queries.upsert_device(conn, workspace_id=workspace.id, cio_id=person.cio_id, device=device, now=now)
     if previous is None and len(existing) >= MAX_DEVICES:
-        await queries.delete_oldest_devices(conn, workspace_id=workspace.id, cio_id=person.cio_id, keep=MAX_DEVICES)
-    await queries.insert_activities(
+        queries.delete_oldest_devices(conn, workspace_id=workspace.id, cio_id=person.cio_id, keep=MAX_DEVICES)
+    queries.insert_activities(
         conn,
         [
             activity_row(
@@ -53,9 +53,9 @@ async def upsert_device(
     )
 
 
-async def delete_device(conn: AsyncConnection, workspace: Workspace, person: Person, *, token: str, now: datetime) -> None:
-    if await queries.delete_device(conn, workspace_id=workspace.id, cio_id=person.cio_id, token=token):
-        await queries.insert_activities(
+def delete_device(conn: Connection, workspace: Workspace, person: Person, *, token: str, now: datetime) -> None:
+    if queries.delete_device(conn, workspace_id=workspace.id, cio_id=person.cio_id, token=token):
+        queries.insert_activities(
             conn,
             [activity_row(workspace.id, person.cio_id, ActivityType.DEVICE_DELETE, name=token, data={}, now=now)],
         )

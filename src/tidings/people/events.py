@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from tidings.clock import to_unix
 from tidings.people import queries
@@ -28,8 +28,8 @@ ANONYMOUS_LATE_WINDOW = timedelta(minutes=5)
 ANONYMOUS_RETENTION = timedelta(days=30)
 
 
-async def record_event(
-    conn: AsyncConnection,
+def record_event(
+    conn: Connection,
     workspace: Workspace,
     *,
     person: Person | None,
@@ -49,10 +49,10 @@ async def record_event(
     """
     cio_id = person.cio_id if person else None
     if cio_id is None and anonymous_id and workspace.anonymous_merge:
-        merged = await queries.find_anonymous_merge(conn, workspace_id=workspace.id, anonymous_id=anonymous_id)
+        merged = queries.find_anonymous_merge(conn, workspace_id=workspace.id, anonymous_id=anonymous_id)
         if merged is not None and now - merged[1] <= ANONYMOUS_LATE_WINDOW:
             cio_id = merged[0]
-    inserted = await queries.insert_event(
+    inserted = queries.insert_event(
         conn,
         {
             "workspace_id": workspace.id,
@@ -68,17 +68,17 @@ async def record_event(
         },
     )
     if inserted and person is not None and type is not EventType.EVENT:
-        await _touch_last_visit(conn, workspace, person, timestamp=timestamp)
+        _touch_last_visit(conn, workspace, person, timestamp=timestamp)
     return inserted
 
 
-async def _touch_last_visit(conn: AsyncConnection, workspace: Workspace, person: Person, *, timestamp: datetime) -> None:
+def _touch_last_visit(conn: Connection, workspace: Workspace, person: Person, *, timestamp: datetime) -> None:
     visited = to_unix(timestamp)
     if person.attributes.get("_last_visit", 0) >= visited:
         return
     attributes = {**person.attributes, "_last_visit": visited}
     timestamps = {**person.attribute_timestamps, "_last_visit": visited}
-    await queries.update_person(
+    queries.update_person(
         conn,
         workspace_id=workspace.id,
         person=Person(
@@ -93,8 +93,8 @@ async def _touch_last_visit(conn: AsyncConnection, workspace: Workspace, person:
     )
 
 
-async def merge_anonymous_events(
-    conn: AsyncConnection, workspace: Workspace, person: Person, *, anonymous_id: str, now: datetime
+def merge_anonymous_events(
+    conn: Connection, workspace: Workspace, person: Person, *, anonymous_id: str, now: datetime
 ) -> int:
     """Attach an anonymous id's events to a person, once; returns how many were attached.
 
@@ -102,16 +102,16 @@ async def merge_anonymous_events(
     """
     if not workspace.anonymous_merge:
         return 0
-    if await queries.find_anonymous_merge(conn, workspace_id=workspace.id, anonymous_id=anonymous_id):
+    if queries.find_anonymous_merge(conn, workspace_id=workspace.id, anonymous_id=anonymous_id):
         return 0
-    await queries.insert_anonymous_merge(
+    queries.insert_anonymous_merge(
         conn, workspace_id=workspace.id, anonymous_id=anonymous_id, cio_id=person.cio_id, now=now
     )
-    count, oldest = await queries.attach_anonymous_events(
+    count, oldest = queries.attach_anonymous_events(
         conn, workspace_id=workspace.id, anonymous_id=anonymous_id, cio_id=person.cio_id, now=now
     )
     if count:
-        await queries.insert_activities(
+        queries.insert_activities(
             conn,
             [
                 activity_row(
@@ -127,6 +127,6 @@ async def merge_anonymous_events(
     return count
 
 
-async def purge_expired_anonymous_events(conn: AsyncConnection, *, now: datetime) -> int:
+def purge_expired_anonymous_events(conn: Connection, *, now: datetime) -> int:
     """Delete anonymous events nobody was identified with for 30 days; returns how many."""
-    return await queries.delete_anonymous_events_received_before(conn, cutoff=now - ANONYMOUS_RETENTION)
+    return queries.delete_anonymous_events_received_before(conn, cutoff=now - ANONYMOUS_RETENTION)

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from tidings.clock import to_unix
 from tidings.people import queries
@@ -28,8 +28,8 @@ from tidings.workspaces import EmailUpdatePolicy, IdentifierMode, Workspace
 __all__ = ["find_or_create_person", "identify"]
 
 
-async def identify(
-    conn: AsyncConnection,
+def identify(
+    conn: Connection,
     workspace: Workspace,
     *,
     ref: ResolvedRef,
@@ -46,9 +46,9 @@ async def identify(
     given_id = _text(traits.get("id"))
     given_email = _text(traits.get("email"))
     lookups = _lookups(ref, given_id, given_email if email_is_identifier else None)
-    await _refuse_suppressed(conn, workspace, lookups)
+    _refuse_suppressed(conn, workspace, lookups)
 
-    person = await _find(conn, workspace, ref, lookups, now=now)
+    person = _find(conn, workspace, ref, lookups, now=now)
     is_new = person is None
     if person is None:
         if update_only:
@@ -57,7 +57,7 @@ async def identify(
         changed_identifiers = [name for name in ("id", "email") if getattr(person, name)]
         refused: list[tuple[str, Any]] = []
     else:
-        person, changed_identifiers, refused = await _update_identifiers(
+        person, changed_identifiers, refused = _update_identifiers(
             conn, workspace, person, ref=ref, given_id=given_id, given_email=given_email
         )
 
@@ -68,28 +68,28 @@ async def identify(
     timestamps.update({name: at for name in changed_identifiers})
     person = replace(person, attributes=attributes, attribute_timestamps=timestamps, updated_at=now)
     if is_new:
-        await queries.insert_person(conn, workspace_id=workspace.id, person=person)
+        queries.insert_person(conn, workspace_id=workspace.id, person=person)
     else:
-        await queries.update_person(conn, workspace_id=workspace.id, person=person)
+        queries.update_person(conn, workspace_id=workspace.id, person=person)
     rows = attribute_change_rows(workspace.id, person.cio_id, changes, now=now)
     rows += [failed_change_row(workspace.id, person.cio_id, name, value, now=now) for name, value in refused]
-    await queries.insert_activities(conn, rows)
+    queries.insert_activities(conn, rows)
     return person
 
 
-async def find_or_create_person(
-    conn: AsyncConnection, workspace: Workspace, *, ref: ResolvedRef, now: datetime
+def find_or_create_person(
+    conn: Connection, workspace: Workspace, *, ref: ResolvedRef, now: datetime
 ) -> Person:
     """The person `ref` names, created with just that identifier if new (events and devices do this)."""
-    await _refuse_suppressed(conn, workspace, [ref])
-    person = await queries.find_person(conn, workspace_id=workspace.id, ref=ref)
+    _refuse_suppressed(conn, workspace, [ref])
+    person = queries.find_person(conn, workspace_id=workspace.id, ref=ref)
     if person is not None:
         return person
     if ref.kind is IdentifierKind.CIO_ID:
         raise PersonNotFound(f"no person with cio_id {ref.value!r}")
     person = _new_person(ref, None, None, now=now)
     person = replace(person, attribute_timestamps={"cio_id": to_unix(now), ref.kind.value: to_unix(now)})
-    await queries.insert_person(conn, workspace_id=workspace.id, person=person)
+    queries.insert_person(conn, workspace_id=workspace.id, person=person)
     return person
 
 
@@ -108,32 +108,32 @@ def _lookups(ref: ResolvedRef, given_id: str | None, given_email: str | None) ->
     return lookups
 
 
-async def _refuse_suppressed(conn: AsyncConnection, workspace: Workspace, refs: list[ResolvedRef]) -> None:
-    suppressed = await queries.find_suppressed(conn, workspace_id=workspace.id, refs=refs)
+def _refuse_suppressed(conn: Connection, workspace: Workspace, refs: list[ResolvedRef]) -> None:
+    suppressed = queries.find_suppressed(conn, workspace_id=workspace.id, refs=refs)
     if suppressed is not None:
         raise IdentifierSuppressed(f"{suppressed.kind} {suppressed.value!r} is suppressed", field=suppressed.kind.value)
 
 
-async def _find(
-    conn: AsyncConnection, workspace: Workspace, ref: ResolvedRef, lookups: list[ResolvedRef], *, now: datetime
+def _find(
+    conn: Connection, workspace: Workspace, ref: ResolvedRef, lookups: list[ResolvedRef], *, now: datetime
 ) -> Person | None:
     if ref.kind is IdentifierKind.CIO_ID:
-        person = await queries.find_person(conn, workspace_id=workspace.id, ref=ref)
+        person = queries.find_person(conn, workspace_id=workspace.id, ref=ref)
         if person is None:
             raise PersonNotFound(f"no person with cio_id {ref.value!r}")
         return person
     found: dict[str, Person] = {}
     for lookup in lookups:
-        person = await queries.find_person(conn, workspace_id=workspace.id, ref=lookup)
+        person = queries.find_person(conn, workspace_id=workspace.id, ref=lookup)
         if person is not None:
             found.setdefault(person.cio_id, person)
     if len(found) <= 1:
         return next(iter(found.values()), None)
-    return await _merge_duplicates(conn, workspace, list(found.values()), now=now)
+    return _merge_duplicates(conn, workspace, list(found.values()), now=now)
 
 
-async def _merge_duplicates(
-    conn: AsyncConnection, workspace: Workspace, candidates: list[Person], *, now: datetime
+def _merge_duplicates(
+    conn: Connection, workspace: Workspace, candidates: list[Person], *, now: datetime
 ) -> Person:
     """Customer.io's multi-identifier merge: one profile has only the id, the other only the email."""
     by_id = next((p for p in candidates if p.id is not None), None)
@@ -149,7 +149,7 @@ async def _merge_duplicates(
     if not mergeable:
         raise IdentifierConflict("the id and the email belong to different people")
     primary, secondary = sorted(candidates, key=lambda p: (p.created_at, p.cio_id))
-    return await merge_people(conn, workspace, primary=primary, secondary=secondary, source="automatic", now=now)
+    return merge_people(conn, workspace, primary=primary, secondary=secondary, source="automatic", now=now)
 
 
 def _new_person(ref: ResolvedRef, given_id: str | None, given_email: str | None, *, now: datetime) -> Person:
@@ -166,8 +166,8 @@ def _new_person(ref: ResolvedRef, given_id: str | None, given_email: str | None,
     )
 
 
-async def _update_identifiers(
-    conn: AsyncConnection,
+def _update_identifiers(
+    conn: Connection,
     workspace: Workspace,
     person: Person,
     *,
@@ -186,7 +186,7 @@ async def _update_identifiers(
         given_id = given_id or ref.value
     if given_id is not None and given_id != person.id:
         if person.id is None or ref.kind is IdentifierKind.CIO_ID:
-            if await _taken(conn, workspace, ResolvedRef(IdentifierKind.ID, given_id), person):
+            if _taken(conn, workspace, ResolvedRef(IdentifierKind.ID, given_id), person):
                 raise IdentifierConflict(f"id {given_id!r} belongs to another person")
             person = replace(person, id=given_id)
             changed.append("id")
@@ -203,7 +203,7 @@ async def _update_identifiers(
             or email_key(given_email) == email_key(person.email)
         )
         if may_change:
-            if email_is_identifier and await _taken(conn, workspace, ResolvedRef(IdentifierKind.EMAIL, given_email), person):
+            if email_is_identifier and _taken(conn, workspace, ResolvedRef(IdentifierKind.EMAIL, given_email), person):
                 raise IdentifierConflict(f"email {given_email!r} belongs to another person")
             person = replace(person, email=given_email)
             changed.append("email")
@@ -212,6 +212,6 @@ async def _update_identifiers(
     return person, changed, refused
 
 
-async def _taken(conn: AsyncConnection, workspace: Workspace, ref: ResolvedRef, person: Person) -> bool:
-    owner = await queries.find_person(conn, workspace_id=workspace.id, ref=ref)
+def _taken(conn: Connection, workspace: Workspace, ref: ResolvedRef, person: Person) -> bool:
+    owner = queries.find_person(conn, workspace_id=workspace.id, ref=ref)
     return owner is not None and owner.cio_id != person.cio_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from tidings.people import queries
 from tidings.people.activity import activity_row
@@ -17,8 +17,8 @@ from tidings.workspaces import Workspace
 __all__ = ["merge_people"]
 
 
-async def merge_people(
-    conn: AsyncConnection,
+def merge_people(
+    conn: Connection,
     workspace: Workspace,
     *,
     primary: Person,
@@ -43,19 +43,19 @@ async def merge_people(
         attribute_timestamps=timestamps,
         updated_at=now,
     )
-    secondary_devices = await queries.list_devices(conn, workspace_id=workspace.id, cio_id=secondary.cio_id)
-    known_tokens = {d.token for d in await queries.list_devices(conn, workspace_id=workspace.id, cio_id=primary.cio_id)}
-    await queries.move_person_data(
+    secondary_devices = queries.list_devices(conn, workspace_id=workspace.id, cio_id=secondary.cio_id)
+    known_tokens = {d.token for d in queries.list_devices(conn, workspace_id=workspace.id, cio_id=primary.cio_id)}
+    queries.move_person_data(
         conn, workspace_id=workspace.id, from_cio_id=secondary.cio_id, to_cio_id=primary.cio_id
     )
     # The secondary goes first so its id and email are free for the primary to take.
-    await queries.delete_person_data(conn, workspace_id=workspace.id, cio_id=secondary.cio_id)
-    await queries.update_person(conn, workspace_id=workspace.id, person=merged)
+    queries.delete_person_data(conn, workspace_id=workspace.id, cio_id=secondary.cio_id)
+    queries.update_person(conn, workspace_id=workspace.id, person=merged)
     for device in secondary_devices:
         if device.token not in known_tokens:
-            await queries.upsert_device(conn, workspace_id=workspace.id, cio_id=primary.cio_id, device=device, now=now)
-    await queries.delete_oldest_devices(conn, workspace_id=workspace.id, cio_id=primary.cio_id, keep=MAX_DEVICES)
-    await queries.insert_activities(
+            queries.upsert_device(conn, workspace_id=workspace.id, cio_id=primary.cio_id, device=device, now=now)
+    queries.delete_oldest_devices(conn, workspace_id=workspace.id, cio_id=primary.cio_id, keep=MAX_DEVICES)
+    queries.insert_activities(
         conn,
         [
             activity_row(

@@ -7,8 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, cast, delete, func, insert, literal, select, tuple_, union_all, update
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection, Row
 
 from tidings.db.dialect import insert_ignoring_conflicts, upsert
 from tidings.db.schema import activities, anonymous_merges, devices, events, people, suppressions
@@ -63,7 +62,7 @@ _PERSON = select(
 )
 
 
-async def find_person(conn: AsyncConnection, *, workspace_id: int, ref: ResolvedRef) -> Person | None:
+def find_person(conn: Connection, *, workspace_id: int, ref: ResolvedRef) -> Person | None:
     """The person an identifier names; for an email shared by several (id-only workspaces), the oldest."""
     column = {
         IdentifierKind.CIO_ID: people.c.cio_id,
@@ -76,12 +75,12 @@ async def find_person(conn: AsyncConnection, *, workspace_id: int, ref: Resolved
         .order_by(people.c.created_at, people.c.cio_id)
         .limit(1)
     )
-    row = (await conn.execute(statement)).first()
+    row = (conn.execute(statement)).first()
     return _person(row) if row else None
 
 
-async def people_with_email(conn: AsyncConnection, *, workspace_id: int, email: str) -> list[Person]:
-    rows = await conn.execute(
+def people_with_email(conn: Connection, *, workspace_id: int, email: str) -> list[Person]:
+    rows = conn.execute(
         _PERSON.where(people.c.workspace_id == workspace_id, people.c.email_key == email_key(email)).order_by(
             people.c.created_at, people.c.cio_id
         )
@@ -89,8 +88,8 @@ async def people_with_email(conn: AsyncConnection, *, workspace_id: int, email: 
     return [_person(row) for row in rows]
 
 
-async def insert_person(conn: AsyncConnection, *, workspace_id: int, person: Person) -> None:
-    await conn.execute(
+def insert_person(conn: Connection, *, workspace_id: int, person: Person) -> None:
+    conn.execute(
         insert(people).values(
             workspace_id=workspace_id,
             cio_id=person.cio_id,
@@ -105,9 +104,9 @@ async def insert_person(conn: AsyncConnection, *, workspace_id: int, person: Per
     )
 
 
-async def update_person(conn: AsyncConnection, *, workspace_id: int, person: Person) -> None:
+def update_person(conn: Connection, *, workspace_id: int, person: Person) -> None:
     """Store a person's identifiers and attributes as given."""
-    await conn.execute(
+    conn.execute(
         update(people)
         .where(people.c.workspace_id == workspace_id, people.c.cio_id == person.cio_id)
         .values(
@@ -121,51 +120,51 @@ async def update_person(conn: AsyncConnection, *, workspace_id: int, person: Per
     )
 
 
-async def delete_person_data(conn: AsyncConnection, *, workspace_id: int, cio_id: str) -> None:
+def delete_person_data(conn: Connection, *, workspace_id: int, cio_id: str) -> None:
     """Remove a person and everything recorded about them."""
     for table in (events, activities, devices, people):
-        await conn.execute(delete(table).where(table.c.workspace_id == workspace_id, table.c.cio_id == cio_id))
+        conn.execute(delete(table).where(table.c.workspace_id == workspace_id, table.c.cio_id == cio_id))
 
 
-async def move_person_data(conn: AsyncConnection, *, workspace_id: int, from_cio_id: str, to_cio_id: str) -> None:
+def move_person_data(conn: Connection, *, workspace_id: int, from_cio_id: str, to_cio_id: str) -> None:
     """Give a merged-away person's events and activity to the person they merged into."""
     for table in (events, activities):
-        await conn.execute(
+        conn.execute(
             update(table)
             .where(table.c.workspace_id == workspace_id, table.c.cio_id == from_cio_id)
             .values(cio_id=to_cio_id)
         )
 
 
-async def insert_event(conn: AsyncConnection, values: dict[str, Any]) -> bool:
+def insert_event(conn: Connection, values: dict[str, Any]) -> bool:
     """Store an event; False (and nothing stored) when its event id was seen before."""
-    return await insert_ignoring_conflicts(conn, events, values)
+    return insert_ignoring_conflicts(conn, events, values)
 
 
-async def attach_anonymous_events(
-    conn: AsyncConnection, *, workspace_id: int, anonymous_id: str, cio_id: str, now: datetime
+def attach_anonymous_events(
+    conn: Connection, *, workspace_id: int, anonymous_id: str, cio_id: str, now: datetime
 ) -> tuple[int, datetime | None]:
     """Give a person the unmerged events of an anonymous id; returns how many and the oldest time."""
     unmerged = (events.c.workspace_id == workspace_id, events.c.anonymous_id == anonymous_id, events.c.cio_id.is_(None))
-    count, oldest = (await conn.execute(select(func.count(), func.min(events.c.timestamp)).where(*unmerged))).one()
+    count, oldest = (conn.execute(select(func.count(), func.min(events.c.timestamp)).where(*unmerged))).one()
     if count:
-        await conn.execute(update(events).where(*unmerged).values(cio_id=cio_id, processed_at=now))
+        conn.execute(update(events).where(*unmerged).values(cio_id=cio_id, processed_at=now))
     if isinstance(oldest, str):  # SQLite returns aggregates of datetimes as text
         oldest = events.c.timestamp.type.process_result_value(oldest, conn.dialect)
     return count, oldest
 
 
-async def delete_anonymous_events_received_before(conn: AsyncConnection, *, cutoff: datetime) -> int:
+def delete_anonymous_events_received_before(conn: Connection, *, cutoff: datetime) -> int:
     """Drop unmerged anonymous events of every workspace received before `cutoff`."""
-    result = await conn.execute(delete(events).where(events.c.cio_id.is_(None), events.c.received_at < cutoff))
+    result = conn.execute(delete(events).where(events.c.cio_id.is_(None), events.c.received_at < cutoff))
     return result.rowcount
 
 
-async def find_anonymous_merge(
-    conn: AsyncConnection, *, workspace_id: int, anonymous_id: str
+def find_anonymous_merge(
+    conn: Connection, *, workspace_id: int, anonymous_id: str
 ) -> tuple[str, datetime] | None:
     row = (
-        await conn.execute(
+        conn.execute(
             select(anonymous_merges.c.cio_id, anonymous_merges.c.merged_at).where(
                 anonymous_merges.c.workspace_id == workspace_id, anonymous_merges.c.anonymous_id == anonymous_id
             )
@@ -174,23 +173,23 @@ async def find_anonymous_merge(
     return (row.cio_id, row.merged_at) if row else None
 
 
-async def insert_anonymous_merge(
-    conn: AsyncConnection, *, workspace_id: int, anonymous_id: str, cio_id: str, now: datetime
+def insert_anonymous_merge(
+    conn: Connection, *, workspace_id: int, anonymous_id: str, cio_id: str, now: datetime
 ) -> None:
-    await insert_ignoring_conflicts(
+    insert_ignoring_conflicts(
         conn,
         anonymous_merges,
         {"workspace_id": workspace_id, "anonymous_id": anonymous_id, "cio_id": cio_id, "merged_at": now},
     )
 
 
-async def insert_activities(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+def insert_activities(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await conn.execute(insert(activities), list(rows))
+        conn.execute(insert(activities), list(rows))
 
 
-async def list_activities(
-    conn: AsyncConnection,
+def list_activities(
+    conn: Connection,
     *,
     workspace_id: int,
     cio_id: str,
@@ -226,7 +225,7 @@ async def list_activities(
     statement = select(combined).order_by(combined.c.timestamp.desc(), combined.c.key.desc()).limit(limit)
     if before is not None:
         statement = statement.where(tuple_(combined.c.timestamp, combined.c.key) < tuple_(*before))
-    rows = await conn.execute(statement)
+    rows = conn.execute(statement)
     timestamp_type = events.c.timestamp.type
     return [
         Activity(
@@ -240,8 +239,8 @@ async def list_activities(
     ]
 
 
-async def list_devices(conn: AsyncConnection, *, workspace_id: int, cio_id: str) -> list[Device]:
-    rows = await conn.execute(
+def list_devices(conn: Connection, *, workspace_id: int, cio_id: str) -> list[Device]:
+    rows = conn.execute(
         select(devices.c.token, devices.c.platform, devices.c.last_used, devices.c.last_status, devices.c.attributes)
         .where(devices.c.workspace_id == workspace_id, devices.c.cio_id == cio_id)
         .order_by(devices.c.last_used.desc())
@@ -249,8 +248,8 @@ async def list_devices(conn: AsyncConnection, *, workspace_id: int, cio_id: str)
     return [Device(row.token, row.platform, row.last_used, row.last_status, dict(row.attributes)) for row in rows]
 
 
-async def upsert_device(conn: AsyncConnection, *, workspace_id: int, cio_id: str, device: Device, now: datetime) -> None:
-    await upsert(
+def upsert_device(conn: Connection, *, workspace_id: int, cio_id: str, device: Device, now: datetime) -> None:
+    upsert(
         conn,
         devices,
         {
@@ -268,19 +267,19 @@ async def upsert_device(conn: AsyncConnection, *, workspace_id: int, cio_id: str
     )
 
 
-async def delete_device(conn: AsyncConnection, *, workspace_id: int, cio_id: str, token: str) -> bool:
-    result = await conn.execute(
+def delete_device(conn: Connection, *, workspace_id: int, cio_id: str, token: str) -> bool:
+    result = conn.execute(
         delete(devices).where(devices.c.workspace_id == workspace_id, devices.c.cio_id == cio_id, devices.c.token == token)
     )
     return result.rowcount > 0
 
 
-async def count_devices(conn: AsyncConnection, *, workspace_id: int, cio_id: str) -> int:
+def count_devices(conn: Connection, *, workspace_id: int, cio_id: str) -> int:
     statement = select(func.count()).where(devices.c.workspace_id == workspace_id, devices.c.cio_id == cio_id)
-    return (await conn.execute(statement)).scalar_one()
+    return (conn.execute(statement)).scalar_one()
 
 
-async def delete_oldest_devices(conn: AsyncConnection, *, workspace_id: int, cio_id: str, keep: int) -> None:
+def delete_oldest_devices(conn: Connection, *, workspace_id: int, cio_id: str, keep: int) -> None:
     """Keep the `keep` most recently used devices of a person and delete the rest."""
     kept = (
         select(devices.c.token)
@@ -288,7 +287,7 @@ async def delete_oldest_devices(conn: AsyncConnection, *, workspace_id: int, cio
         .order_by(devices.c.last_used.desc(), devices.c.created_at.desc())
         .limit(keep)
     )
-    await conn.execute(
+    conn.execute(
         delete(devices).where(
             devices.c.workspace_id == workspace_id, devices.c.cio_id == cio_id, devices.c.token.not_in(kept.scalar_subquery())
         )
@@ -299,7 +298,7 @@ def _suppression_key(ref: ResolvedRef) -> tuple[str, str]:
     return (ref.kind.value, email_key(ref.value) if ref.kind is IdentifierKind.EMAIL else ref.value)
 
 
-async def find_suppressed(conn: AsyncConnection, *, workspace_id: int, refs: Sequence[ResolvedRef]) -> ResolvedRef | None:
+def find_suppressed(conn: Connection, *, workspace_id: int, refs: Sequence[ResolvedRef]) -> ResolvedRef | None:
     """The first of `refs` that is suppressed, if any."""
     for ref in refs:
         if ref.kind is IdentifierKind.CIO_ID:
@@ -307,7 +306,7 @@ async def find_suppressed(conn: AsyncConnection, *, workspace_id: int, refs: Seq
         else:
             kind, value = _suppression_key(ref)
             condition = (suppressions.c.identifier_type == kind) & (suppressions.c.value == value)
-        found = await conn.execute(
+        found = conn.execute(
             select(literal(1)).where(suppressions.c.workspace_id == workspace_id, condition).limit(1)
         )
         if found.first() is not None:
@@ -315,26 +314,26 @@ async def find_suppressed(conn: AsyncConnection, *, workspace_id: int, refs: Seq
     return None
 
 
-async def insert_suppressions(
-    conn: AsyncConnection, *, workspace_id: int, cio_id: str, refs: Sequence[ResolvedRef], now: datetime
+def insert_suppressions(
+    conn: Connection, *, workspace_id: int, cio_id: str, refs: Sequence[ResolvedRef], now: datetime
 ) -> None:
     for ref in refs:
         kind, value = _suppression_key(ref)
-        await insert_ignoring_conflicts(
+        insert_ignoring_conflicts(
             conn,
             suppressions,
             {"workspace_id": workspace_id, "identifier_type": kind, "value": value, "cio_id": cio_id, "suppressed_at": now},
         )
 
 
-async def delete_suppressions(conn: AsyncConnection, *, workspace_id: int, ref: ResolvedRef) -> int:
+def delete_suppressions(conn: Connection, *, workspace_id: int, ref: ResolvedRef) -> int:
     """Free every identifier of the suppressed person `ref` names; returns how many were freed."""
     if ref.kind is IdentifierKind.CIO_ID:
         owner = ref.value
     else:
         kind, value = _suppression_key(ref)
         owner = (
-            await conn.execute(
+            conn.execute(
                 select(suppressions.c.cio_id).where(
                     suppressions.c.workspace_id == workspace_id,
                     suppressions.c.identifier_type == kind,
@@ -348,5 +347,5 @@ async def delete_suppressions(conn: AsyncConnection, *, workspace_id: int, ref: 
     condition = suppressions.c.cio_id == owner
     if owner == "":
         condition &= (suppressions.c.identifier_type == kind) & (suppressions.c.value == value)
-    result = await conn.execute(delete(suppressions).where(suppressions.c.workspace_id == workspace_id, condition))
+    result = conn.execute(delete(suppressions).where(suppressions.c.workspace_id == workspace_id, condition))
     return result.rowcount

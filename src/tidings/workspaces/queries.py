@@ -6,8 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection, Row
 
 from tidings.db.schema import accounts, app_api_keys, sources, track_credentials, workspaces
 from tidings.workspaces.credentials import hash_key, keys_match
@@ -56,24 +55,24 @@ _WORKSPACE_COLUMNS = select(
 ).join_from(workspaces, accounts, workspaces.c.account_id == accounts.c.id)
 
 
-async def default_account_id(conn: AsyncConnection, *, now: datetime) -> int:
+def default_account_id(conn: Connection, *, now: datetime) -> int:
     """The first account, created on first use: a self-hosted install is one account."""
-    existing = (await conn.execute(select(accounts.c.id).order_by(accounts.c.id).limit(1))).scalar()
+    existing = (conn.execute(select(accounts.c.id).order_by(accounts.c.id).limit(1))).scalar()
     if existing is not None:
         return existing
-    result = await conn.execute(insert(accounts).values(name="default", created_at=now))
+    result = conn.execute(insert(accounts).values(name="default", created_at=now))
     return result.inserted_primary_key[0]
 
 
-async def insert_workspace(
-    conn: AsyncConnection,
+def insert_workspace(
+    conn: Connection,
     *,
     account_id: int,
     name: str,
     now: datetime,
     identifier_mode: IdentifierMode = IdentifierMode.EMAIL_OR_ID,
 ) -> int:
-    result = await conn.execute(
+    result = conn.execute(
         insert(workspaces).values(
             account_id=account_id,
             name=name,
@@ -84,49 +83,49 @@ async def insert_workspace(
     return result.inserted_primary_key[0]
 
 
-async def insert_track_credentials(
-    conn: AsyncConnection, *, workspace_id: int, name: str, site_id: str, api_key: str, now: datetime
+def insert_track_credentials(
+    conn: Connection, *, workspace_id: int, name: str, site_id: str, api_key: str, now: datetime
 ) -> None:
-    await conn.execute(
+    conn.execute(
         insert(track_credentials).values(
             workspace_id=workspace_id, name=name, site_id=site_id, api_key=api_key, created_at=now
         )
     )
 
 
-async def insert_app_api_key(
-    conn: AsyncConnection, *, workspace_id: int, name: str, key: str, now: datetime
+def insert_app_api_key(
+    conn: Connection, *, workspace_id: int, name: str, key: str, now: datetime
 ) -> None:
     """Store only the key's hash; the key itself is shown to its creator once."""
-    await conn.execute(
+    conn.execute(
         insert(app_api_keys).values(workspace_id=workspace_id, name=name, key_hash=hash_key(key), created_at=now)
     )
 
 
-async def insert_source(
-    conn: AsyncConnection, *, workspace_id: int, name: str, kind: str, write_key: str, now: datetime
+def insert_source(
+    conn: Connection, *, workspace_id: int, name: str, kind: str, write_key: str, now: datetime
 ) -> None:
-    await conn.execute(
+    conn.execute(
         insert(sources).values(workspace_id=workspace_id, name=name, kind=kind, write_key=write_key, created_at=now)
     )
 
 
-async def get_workspace(conn: AsyncConnection, *, workspace_id: int) -> Workspace | None:
-    row = (await conn.execute(_WORKSPACE_COLUMNS.where(workspaces.c.id == workspace_id))).first()
+def get_workspace(conn: Connection, *, workspace_id: int) -> Workspace | None:
+    row = (conn.execute(_WORKSPACE_COLUMNS.where(workspaces.c.id == workspace_id))).first()
     return _workspace(row) if row else None
 
 
-async def list_workspaces(conn: AsyncConnection) -> list[Workspace]:
-    rows = await conn.execute(_WORKSPACE_COLUMNS.order_by(workspaces.c.id))
+def list_workspaces(conn: Connection) -> list[Workspace]:
+    rows = conn.execute(_WORKSPACE_COLUMNS.order_by(workspaces.c.id))
     return [_workspace(row) for row in rows]
 
 
-async def workspace_for_track_credentials(
-    conn: AsyncConnection, *, site_id: str, api_key: str
+def workspace_for_track_credentials(
+    conn: Connection, *, site_id: str, api_key: str
 ) -> Workspace | None:
     """The workspace a Track API site id and key open, or None if they do not match."""
     row = (
-        await conn.execute(
+        conn.execute(
             select(track_credentials.c.workspace_id, track_credentials.c.api_key).where(
                 track_credentials.c.site_id == site_id
             )
@@ -134,18 +133,18 @@ async def workspace_for_track_credentials(
     ).first()
     if row is None or not keys_match(api_key, row.api_key):
         return None
-    return await get_workspace(conn, workspace_id=row.workspace_id)
+    return get_workspace(conn, workspace_id=row.workspace_id)
 
 
-async def workspace_for_app_api_key(conn: AsyncConnection, *, key: str) -> Workspace | None:
+def workspace_for_app_api_key(conn: Connection, *, key: str) -> Workspace | None:
     workspace_id = (
-        await conn.execute(select(app_api_keys.c.workspace_id).where(app_api_keys.c.key_hash == hash_key(key)))
+        conn.execute(select(app_api_keys.c.workspace_id).where(app_api_keys.c.key_hash == hash_key(key)))
     ).scalar()
-    return None if workspace_id is None else await get_workspace(conn, workspace_id=workspace_id)
+    return None if workspace_id is None else get_workspace(conn, workspace_id=workspace_id)
 
 
-async def workspace_for_write_key(conn: AsyncConnection, *, write_key: str) -> Workspace | None:
+def workspace_for_write_key(conn: Connection, *, write_key: str) -> Workspace | None:
     workspace_id = (
-        await conn.execute(select(sources.c.workspace_id).where(sources.c.write_key == write_key))
+        conn.execute(select(sources.c.workspace_id).where(sources.c.write_key == write_key))
     ).scalar()
-    return None if workspace_id is None else await get_workspace(conn, workspace_id=workspace_id)
+    return None if workspace_id is None else get_workspace(conn, workspace_id=workspace_id)
