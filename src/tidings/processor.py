@@ -21,6 +21,7 @@ from tidings import people
 from tidings.clock import Clock
 from tidings.config import ProcessorSettings
 from tidings.db import Database
+from tidings.db.dialect import savepoint
 from tidings.errors import TidingsError
 from tidings.log import (
     DeleteDevice,
@@ -124,7 +125,7 @@ class Processor:
     def _apply_entry(self, conn: Connection, workspace: Workspace, entry: LogEntry) -> None:
         message = decode_message(entry.body)
         try:
-            with conn.begin_nested():
+            with savepoint(conn):
                 apply_message(conn, workspace, message, now=self._clock.now())
         except TidingsError as exc:
             logger.info(

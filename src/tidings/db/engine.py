@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
+import msgspec
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
@@ -32,6 +33,14 @@ _SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=10000",
     "PRAGMA foreign_keys=ON",
 )
+
+
+_json_encoder = msgspec.json.Encoder()
+# msgspec encodes and decodes JSON columns several times faster than the json module.
+_JSON: dict[str, Any] = {
+    "json_serializer": lambda value: _json_encoder.encode(value).decode(),
+    "json_deserializer": msgspec.json.decode,
+}
 
 
 def sync_url(url: str) -> URL:
@@ -54,7 +63,7 @@ class Database:
             self._reader = _sqlite_engine(self.url, begin="BEGIN", pool_size=8)
             self._writer = _sqlite_engine(self.url, begin="BEGIN IMMEDIATE", pool_size=1, max_overflow=0, pool_timeout=120)
         else:
-            self._reader = create_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            self._reader = create_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True, **_JSON)
             self._writer = self._reader
 
     @contextmanager
@@ -92,7 +101,7 @@ class Database:
 
 
 def _sqlite_engine(url: URL, *, begin: str, **pool: Any) -> Engine:
-    engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
+    engine = create_engine(url, connect_args={"check_same_thread": False}, **_JSON, **pool)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, delete, func, insert, literal, select, tuple_, union_all, update
+from sqlalchemy import String, bindparam, cast, delete, func, insert, literal, select, tuple_, union_all, update
 from sqlalchemy.engine import Connection, Row
 
 from tidings.db.dialect import insert_ignoring_conflicts, upsert
@@ -62,20 +62,23 @@ _PERSON = select(
 )
 
 
+# Statements on the processor's hot path are built once: building one costs more than running it.
+_FIND_PERSON = {
+    kind: _PERSON.where(people.c.workspace_id == bindparam("workspace_id"), column == bindparam("value"))
+    .order_by(people.c.created_at, people.c.cio_id)
+    .limit(1)
+    for kind, column in (
+        (IdentifierKind.CIO_ID, people.c.cio_id),
+        (IdentifierKind.ID, people.c.id),
+        (IdentifierKind.EMAIL, people.c.email_key),
+    )
+}
+
+
 def find_person(conn: Connection, *, workspace_id: int, ref: ResolvedRef) -> Person | None:
     """The person an identifier names; for an email shared by several (id-only workspaces), the oldest."""
-    column = {
-        IdentifierKind.CIO_ID: people.c.cio_id,
-        IdentifierKind.ID: people.c.id,
-        IdentifierKind.EMAIL: people.c.email_key,
-    }[ref.kind]
     value = email_key(ref.value) if ref.kind is IdentifierKind.EMAIL else ref.value
-    statement = (
-        _PERSON.where(people.c.workspace_id == workspace_id, column == value)
-        .order_by(people.c.created_at, people.c.cio_id)
-        .limit(1)
-    )
-    row = (conn.execute(statement)).first()
+    row = conn.execute(_FIND_PERSON[ref.kind], {"workspace_id": workspace_id, "value": value}).first()
     return _person(row) if row else None
 
 
@@ -88,35 +91,52 @@ def people_with_email(conn: Connection, *, workspace_id: int, email: str) -> lis
     return [_person(row) for row in rows]
 
 
+_INSERT_PERSON = insert(people)
+_UPDATE_PERSON = (
+    update(people)
+    .where(people.c.workspace_id == bindparam("in_workspace"), people.c.cio_id == bindparam("of_cio_id"))
+    .values(
+        id=bindparam("new_id"),
+        email=bindparam("new_email"),
+        email_key=bindparam("new_email_key"),
+        attributes=bindparam("new_attributes"),
+        attribute_timestamps=bindparam("new_attribute_timestamps"),
+        updated_at=bindparam("new_updated_at"),
+    )
+)
+
+
 def insert_person(conn: Connection, *, workspace_id: int, person: Person) -> None:
     conn.execute(
-        insert(people).values(
-            workspace_id=workspace_id,
-            cio_id=person.cio_id,
-            id=person.id,
-            email=person.email,
-            email_key=email_key(person.email) if person.email else None,
-            attributes=person.attributes,
-            attribute_timestamps=person.attribute_timestamps,
-            created_at=person.created_at,
-            updated_at=person.updated_at,
-        )
+        _INSERT_PERSON,
+        {
+            "workspace_id": workspace_id,
+            "cio_id": person.cio_id,
+            "id": person.id,
+            "email": person.email,
+            "email_key": email_key(person.email) if person.email else None,
+            "attributes": person.attributes,
+            "attribute_timestamps": person.attribute_timestamps,
+            "created_at": person.created_at,
+            "updated_at": person.updated_at,
+        },
     )
 
 
 def update_person(conn: Connection, *, workspace_id: int, person: Person) -> None:
     """Store a person's identifiers and attributes as given."""
     conn.execute(
-        update(people)
-        .where(people.c.workspace_id == workspace_id, people.c.cio_id == person.cio_id)
-        .values(
-            id=person.id,
-            email=person.email,
-            email_key=email_key(person.email) if person.email else None,
-            attributes=person.attributes,
-            attribute_timestamps=person.attribute_timestamps,
-            updated_at=person.updated_at,
-        )
+        _UPDATE_PERSON,
+        {
+            "in_workspace": workspace_id,
+            "of_cio_id": person.cio_id,
+            "new_id": person.id,
+            "new_email": person.email,
+            "new_email_key": email_key(person.email) if person.email else None,
+            "new_attributes": person.attributes,
+            "new_attribute_timestamps": person.attribute_timestamps,
+            "new_updated_at": person.updated_at,
+        },
     )
 
 
@@ -183,9 +203,12 @@ def insert_anonymous_merge(
     )
 
 
+_INSERT_ACTIVITY = insert(activities)
+
+
 def insert_activities(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(insert(activities), list(rows))
+        conn.execute(_INSERT_ACTIVITY, list(rows))
 
 
 def list_activities(
@@ -298,17 +321,30 @@ def _suppression_key(ref: ResolvedRef) -> tuple[str, str]:
     return (ref.kind.value, email_key(ref.value) if ref.kind is IdentifierKind.EMAIL else ref.value)
 
 
+_SUPPRESSED_CIO_ID = (
+    select(literal(1))
+    .where(suppressions.c.workspace_id == bindparam("workspace_id"), suppressions.c.cio_id == bindparam("value"))
+    .limit(1)
+)
+_SUPPRESSED_IDENTIFIER = (
+    select(literal(1))
+    .where(
+        suppressions.c.workspace_id == bindparam("workspace_id"),
+        suppressions.c.identifier_type == bindparam("kind"),
+        suppressions.c.value == bindparam("value"),
+    )
+    .limit(1)
+)
+
+
 def find_suppressed(conn: Connection, *, workspace_id: int, refs: Sequence[ResolvedRef]) -> ResolvedRef | None:
     """The first of `refs` that is suppressed, if any."""
     for ref in refs:
         if ref.kind is IdentifierKind.CIO_ID:
-            condition = suppressions.c.cio_id == ref.value
+            found = conn.execute(_SUPPRESSED_CIO_ID, {"workspace_id": workspace_id, "value": ref.value})
         else:
             kind, value = _suppression_key(ref)
-            condition = (suppressions.c.identifier_type == kind) & (suppressions.c.value == value)
-        found = conn.execute(
-            select(literal(1)).where(suppressions.c.workspace_id == workspace_id, condition).limit(1)
-        )
+            found = conn.execute(_SUPPRESSED_IDENTIFIER, {"workspace_id": workspace_id, "kind": kind, "value": value})
         if found.first() is not None:
             return ref
     return None
