@@ -8,7 +8,6 @@ other's rows.
 
 from __future__ import annotations
 
-import inspect
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -26,12 +25,6 @@ from tidings.config import DatabaseSettings, Settings
 from tidings.db import migrate, sync_url
 from tidings.services import Services, build_services
 from tidings.workspaces import IdentifierMode, NewWorkspace, create_workspace
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.function):
-            item.add_marker(pytest.mark.anyio)
 
 
 @pytest.fixture

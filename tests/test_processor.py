@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from tests.factories.track import TrackDriver
 from tidings import processor
 from tidings.db.schema import log_cursors, message_log
-from tidings.log import pending_count
+from tidings.log import Track, pending_count
 
 
 async def test_rule_breaking_message_is_skipped_and_neighbours_apply(track: TrackDriver) -> None:
@@ -31,21 +32,42 @@ async def test_applied_messages_are_not_applied_again(track: TrackDriver) -> Non
     assert len(await track.activities("u1", type="event")) == 1
 
 
-async def test_failed_batch_leaves_cursor_for_retry(track: TrackDriver, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_lost_database_connection_leaves_the_batch_for_retry(
+    track: TrackDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await track.event("u1", "purchased")
     original = processor.apply_message
 
-    def crash(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("power cut")
+    def connection_lost(*args: object, **kwargs: object) -> None:
+        raise OperationalError("INSERT ...", {}, Exception("server closed the connection unexpectedly"))
 
-    monkeypatch.setattr(processor, "apply_message", crash)
-    with pytest.raises(RuntimeError):
+    monkeypatch.setattr(processor, "apply_message", connection_lost)
+    with pytest.raises(OperationalError):
         await track.processed()
     monkeypatch.setattr(processor, "apply_message", original)
 
-    assert await track.services.db.read(pending_count) >= 1
+    assert await track.services.db.read(pending_count) == 1
     await track.processed()
     assert len(await track.activities("u1", type="event")) == 1
+
+
+async def test_message_that_fails_unexpectedly_is_skipped_without_stalling(
+    track: TrackDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await track.event("u1", "poison")
+    await track.event("u1", "fine")
+    original = processor.apply_message
+
+    def fail_on_poison(conn: object, workspace: object, message: Track, **kwargs: object) -> None:
+        if message.name == "poison":
+            raise RuntimeError("a bug")
+        original(conn, workspace, message, **kwargs)
+
+    monkeypatch.setattr(processor, "apply_message", fail_on_poison)
+
+    assert await track.processed() == 2
+    assert [a["name"] for a in await track.activities("u1", type="event")] == ["fine"]
+    assert await track.services.db.read(pending_count) == 0
 
 
 async def test_messages_of_a_workspace_stay_in_one_partition_in_order(track: TrackDriver) -> None:

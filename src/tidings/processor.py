@@ -15,6 +15,7 @@ from contextlib import suppress
 from datetime import datetime
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import InterfaceError, OperationalError
 from ulid import ULID
 
 from tidings import people
@@ -123,16 +124,21 @@ class Processor:
         return len(entries)
 
     def _apply_entry(self, conn: Connection, workspace: Workspace, entry: LogEntry) -> None:
-        message = decode_message(entry.body)
+        """Apply one message; one that cannot be applied is logged and skipped, never retried forever.
+
+        Errors of the database connection itself are raised, so the whole batch is retried.
+        """
+        context = {"workspace_id": workspace.id, "seq": entry.seq}
         try:
+            message = decode_message(entry.body)
             with savepoint(conn):
                 apply_message(conn, workspace, message, now=self._clock.now())
         except TidingsError as exc:
-            logger.info(
-                "message not applied: %s",
-                exc,
-                extra={"workspace_id": workspace.id, "seq": entry.seq, "type": type(message).__name__},
-            )
+            logger.info("message not applied: %s", exc, extra=context)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception:
+            logger.exception("message failed and was skipped; it stays in the log for replay", extra=context)
 
 
 def apply_message(conn: Connection, workspace: Workspace, message: Message, *, now: datetime) -> None:

@@ -30,6 +30,8 @@ __all__ = ["app_api_router"]
 _ACTIVITY_PAGE_DEFAULT = 10
 _ACTIVITY_PAGE_MAX = 100
 _encode = msgspec.json.Encoder().encode
+# No stored identifier or name contains U+0000, and PostgreSQL refuses it in a query.
+_NUL = "\x00"
 
 
 def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
@@ -40,6 +42,8 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
         workspace = await auth.app_workspace(request)
         if not email:
             raise InvalidInput("email is required", field="email")
+        if _NUL in email:
+            return FastJSONResponse({"results": []})
         found = await services.db.read(people.people_with_email, workspace_id=workspace.id, email=email)
         return FastJSONResponse({"results": [{"id": p.id, "email": p.email, "cio_id": p.cio_id} for p in found]})
 
@@ -62,6 +66,9 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
         workspace = await auth.app_workspace(request)
         if not 1 <= limit <= _ACTIVITY_PAGE_MAX:
             raise InvalidInput(f"limit must be between 1 and {_ACTIVITY_PAGE_MAX}", field="limit")
+        for field, value in (("type", type), ("name", name)):
+            if value is not None and _NUL in value:
+                raise InvalidInput(f"{field} cannot contain null characters", field=field)
         before = _decode_cursor(start) if start else None
 
         def read(conn: Connection) -> tuple[Person, list[Activity]]:
@@ -88,9 +95,9 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
         return FastJSONResponse({"messages": [], "next": ""})
 
     router.add_api_route("/customers", find_by_email, methods=["GET"])
-    router.add_api_route("/customers/{identifier}/attributes", attributes, methods=["GET"])
-    router.add_api_route("/customers/{identifier}/activities", activities, methods=["GET"])
-    router.add_api_route("/customers/{identifier}/messages", messages, methods=["GET"])
+    router.add_api_route("/customers/{identifier:segment}/attributes", attributes, methods=["GET"])
+    router.add_api_route("/customers/{identifier:segment}/activities", activities, methods=["GET"])
+    router.add_api_route("/customers/{identifier:segment}/messages", messages, methods=["GET"])
     return router
 
 
@@ -99,7 +106,7 @@ def _person(conn: Connection, workspace_id: int, identifier: str, id_type: str) 
         kind = IdentifierKind(id_type)
     except ValueError:
         raise InvalidInput("id_type must be one of: id, email, cio_id", field="id_type") from None
-    person = people.find_person(conn, workspace_id=workspace_id, ref=ResolvedRef(kind, identifier))
+    person = None if _NUL in identifier else people.find_person(conn, workspace_id=workspace_id, ref=ResolvedRef(kind, identifier))
     if person is None:
         raise NotFound("customer not found")
     return person

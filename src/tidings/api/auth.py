@@ -42,6 +42,8 @@ class Authenticator:
                 site_id, _, api_key = base64.b64decode(encoded, validate=True).decode().partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 return None
+            if "\x00" in site_id or "\x00" in api_key:  # no stored key has one, and PostgreSQL refuses it
+                return None
             return await self._db.read(workspace_for_track_credentials, site_id=site_id, api_key=api_key)
 
         return await self._cached("basic " + encoded, lookup)
@@ -49,7 +51,7 @@ class Authenticator:
     async def app_workspace(self, request: Request) -> Workspace:
         """The workspace of an App API call's `Authorization: Bearer <key>`."""
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
+        if scheme.lower() != "bearer" or not key.strip() or "\x00" in key:
             raise Unauthenticated("Unauthorized request: an App API key is required as a Bearer token")
 
         async def lookup() -> Workspace | None:

@@ -92,14 +92,14 @@ def track_router(services: Services, auth: Authenticator) -> APIRouter:
 
     prefix = "/api/v1"
     routes: list[tuple[str, Callable[..., Any], list[str]]] = [
-        (f"{prefix}/customers/{{identifier}}", identify, ["PUT"]),
-        (f"{prefix}/customers/{{identifier}}", delete_customer, ["DELETE"]),
-        (f"{prefix}/customers/{{identifier}}/events", customer_event, ["POST", "PUT"]),
+        (f"{prefix}/customers/{{identifier:segment}}", identify, ["PUT"]),
+        (f"{prefix}/customers/{{identifier:segment}}", delete_customer, ["DELETE"]),
+        (f"{prefix}/customers/{{identifier:segment}}/events", customer_event, ["POST", "PUT"]),
         (f"{prefix}/events", anonymous_event, ["POST"]),
-        (f"{prefix}/customers/{{identifier}}/devices", upsert_device, ["PUT", "POST"]),
-        (f"{prefix}/customers/{{identifier}}/devices/{{device_id}}", delete_device, ["DELETE"]),
-        (f"{prefix}/customers/{{identifier}}/suppress", suppress, ["POST"]),
-        (f"{prefix}/customers/{{identifier}}/unsuppress", unsuppress, ["POST"]),
+        (f"{prefix}/customers/{{identifier:segment}}/devices", upsert_device, ["PUT", "POST"]),
+        (f"{prefix}/customers/{{identifier:segment}}/devices/{{device_id:segment}}", delete_device, ["DELETE"]),
+        (f"{prefix}/customers/{{identifier:segment}}/suppress", suppress, ["POST"]),
+        (f"{prefix}/customers/{{identifier:segment}}/unsuppress", unsuppress, ["POST"]),
         (f"{prefix}/merge_customers", merge_customers, ["POST"]),
         (f"{prefix}/accounts/region", region, ["GET"]),
         ("/auth", check_credentials, ["GET"]),

@@ -22,6 +22,10 @@ _json = msgspec.json.Decoder()
 # what the decoder, the encoders and the database's JSON functions can recurse through.
 _MAX_DEPTH = 64
 _TOO_DEEP = f"request body cannot nest deeper than {_MAX_DEPTH} levels"
+# PostgreSQL text and jsonb cannot hold U+0000; refusing it here keeps both databases alike and
+# keeps such a message from reaching the log, where it could never be applied.
+_NUL = "\x00"
+_HAS_NUL = "request body cannot contain null characters (\\u0000)"
 
 
 def decode_body(raw: bytes, *, content_type: str, limit: int) -> dict[str, Any]:
@@ -34,32 +38,34 @@ def decode_body(raw: bytes, *, content_type: str, limit: int) -> dict[str, Any]:
         return _decode_form(raw)
     try:
         body = _json.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec raises the latter for bad UTF-8 in strings
         raise InvalidInput("request body must be valid JSON", field="body") from None
     except RecursionError:
         raise InvalidInput(_TOO_DEEP, field="body") from None
     if not isinstance(body, dict):
         raise InvalidInput("request body must be a JSON object", field="body")
-    if _depth(body) > _MAX_DEPTH:
-        raise InvalidInput(_TOO_DEEP, field="body")
+    _check_storable(body)
     return body
 
 
-def _depth(value: Any) -> int:
-    """How deeply objects and arrays nest in `value`; a scalar is 0. Iterative, so never recurses."""
-    deepest = 0
-    pending: list[tuple[Any, int]] = [(value, 1)]
+def _check_storable(body: dict[str, Any]) -> None:
+    """Refuse nesting past `_MAX_DEPTH` and NUL in any key or string. Iterative, so never recurses."""
+    pending: list[tuple[Any, int]] = [(body, 1)]
     while pending:
         item, depth = pending.pop()
+        if isinstance(item, str):
+            if _NUL in item:
+                raise InvalidInput(_HAS_NUL, field="body")
+            continue
         if isinstance(item, dict):
-            children = item.values()
+            children: list[Any] = [*item.keys(), *item.values()]
         elif isinstance(item, list):
             children = item
         else:
             continue
-        deepest = max(deepest, depth)
+        if depth > _MAX_DEPTH:
+            raise InvalidInput(_TOO_DEEP, field="body")
         pending.extend((child, depth + 1) for child in children)
-    return deepest
 
 
 def _decode_form(raw: bytes) -> dict[str, Any]:
@@ -69,6 +75,8 @@ def _decode_form(raw: bytes) -> dict[str, Any]:
         raise InvalidInput("request body must be valid form data", field="body") from None
     body: dict[str, Any] = {}
     for key, value in pairs:
+        if _NUL in key or _NUL in value:
+            raise InvalidInput(_HAS_NUL, field="body")
         head, _, rest = key.partition("[")
         path = [head, *_KEY_PART.findall("[" + rest)] if rest else [head]
         if len(path) > _MAX_DEPTH:

@@ -120,6 +120,8 @@ def upsert_device(identifier: str, body: dict[str, Any], *, received_at: datetim
 def delete_device(identifier: str, token: str, *, received_at: datetime, limits: TrackLimits) -> DeleteDevice:
     if not token.strip():
         raise InvalidInput("device id cannot be blank", field="device_id")
+    if "\x00" in token:
+        raise InvalidInput("device id cannot contain null characters (\\u0000)", field="device_id")
     return DeleteDevice(received_at=received_at, person=_path_person(identifier, limits), token=token)
 
 
@@ -195,6 +197,9 @@ def _path_person(identifier: str, limits: TrackLimits) -> PersonRef:
         raise InvalidInput("identifier cannot be blank", field="identifier")
     if len(identifier) > limits.identifier_chars:
         raise LimitExceeded(f"identifier cannot be longer than {limits.identifier_chars} characters", field="identifier")
+    # PostgreSQL text cannot hold U+0000, so such an identifier could never be stored.
+    if "\x00" in identifier:
+        raise InvalidInput("identifier cannot contain null characters (\\u0000)", field="identifier")
     return PersonRef(user_id=identifier)
 
 
