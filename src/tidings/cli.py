@@ -9,7 +9,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from tidings.clock import SystemClock, to_unix
@@ -113,16 +114,22 @@ def _migrate(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
-def _workspace_create(settings: Settings, args: argparse.Namespace) -> int:
+@contextmanager
+def _database(settings: Settings) -> Iterator[Database]:
+    """The database, migrated, for a one-off command."""
     migrate(settings.database.url)
     db = Database(settings.database.url)
     try:
-        with db.transaction() as conn:
-            created = create_workspace(
-                conn, name=args.name, now=SystemClock().now(), identifier_mode=IdentifierMode(args.identifiers)
-            )
+        yield db
     finally:
         db.dispose()
+
+
+def _workspace_create(settings: Settings, args: argparse.Namespace) -> int:
+    with _database(settings) as db, db.transaction() as conn:
+        created = create_workspace(
+            conn, name=args.name, now=SystemClock().now(), identifier_mode=IdentifierMode(args.identifiers)
+        )
     credentials = {
         "workspace_id": created.workspace.id,
         "name": created.workspace.name,
@@ -142,13 +149,8 @@ def _workspace_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _workspace_list(settings: Settings, args: argparse.Namespace) -> int:
-    migrate(settings.database.url)
-    db = Database(settings.database.url)
-    try:
-        with db.connect() as conn:
-            found = list_workspaces(conn)
-    finally:
-        db.dispose()
+    with _database(settings) as db, db.connect() as conn:
+        found = list_workspaces(conn)
     rows = [
         {"workspace_id": w.id, "name": w.name, "identifiers": w.identifier_mode.value, "created_at": to_unix(w.created_at)}
         for w in found
