@@ -2,9 +2,9 @@
 
 A processor takes a partition of the log by locking its cursor row, applies a batch of messages in
 one transaction together with the cursor's advance, and commits. A crash before the commit leaves
-the cursor where it was, so nothing is applied twice and nothing is skipped. Each message runs in
-a savepoint: one that breaks a rule (a suppressed identifier, an unknown cio_id) is logged and
-skipped without undoing its neighbours.
+the cursor where it was, so nothing is applied twice and nothing is skipped. A message that breaks
+a rule (a suppressed identifier, an unknown cio_id) is logged and skipped without undoing its
+neighbours: the batch is then redone with a savepoint per message.
 """
 
 from __future__ import annotations
@@ -113,15 +113,29 @@ class Processor:
         entries = read_after(conn, partition=partition, position=position, limit=self._settings.batch_size)
         if not entries:
             return 0
+        batch = self._with_workspaces(conn, entries)
+        try:
+            # The common case, every message applies: one savepoint for the batch is enough.
+            with savepoint(conn):
+                for workspace, entry in batch:
+                    apply_message(conn, workspace, decode_message(entry.body), now=self._clock.now())
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception:
+            # Some message cannot be applied: redo the batch a message at a time to skip just it.
+            for workspace, entry in batch:
+                self._apply_entry(conn, workspace, entry)
+        advance_cursor(conn, partition=partition, position=entries[-1].seq)
+        return len(entries)
+
+    @staticmethod
+    def _with_workspaces(conn: Connection, entries: list[LogEntry]) -> list[tuple[Workspace, LogEntry]]:
+        """Each entry with its workspace; entries of a deleted workspace are dropped."""
         workspaces: dict[int, Workspace | None] = {}
         for entry in entries:
             if entry.workspace_id not in workspaces:
                 workspaces[entry.workspace_id] = get_workspace(conn, workspace_id=entry.workspace_id)
-            workspace = workspaces[entry.workspace_id]
-            if workspace is not None:
-                self._apply_entry(conn, workspace, entry)
-        advance_cursor(conn, partition=partition, position=entries[-1].seq)
-        return len(entries)
+        return [(workspace, entry) for entry in entries if (workspace := workspaces[entry.workspace_id])]
 
     def _apply_entry(self, conn: Connection, workspace: Workspace, entry: LogEntry) -> None:
         """Apply one message; one that cannot be applied is logged and skipped, never retried forever.
@@ -130,9 +144,8 @@ class Processor:
         """
         context = {"workspace_id": workspace.id, "seq": entry.seq}
         try:
-            message = decode_message(entry.body)
             with savepoint(conn):
-                apply_message(conn, workspace, message, now=self._clock.now())
+                apply_message(conn, workspace, decode_message(entry.body), now=self._clock.now())
         except TidingsError as exc:
             logger.info("message not applied: %s", exc, extra=context)
         except (OperationalError, InterfaceError):
