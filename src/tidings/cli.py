@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -54,10 +55,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-certificate", type=Path, help="PEM certificate for HTTPS (TIDINGS_TLS_CERTIFICATE)")
     serve.add_argument("--tls-key", type=Path, help="PEM private key for HTTPS (TIDINGS_TLS_KEY)")
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations at start-up")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes applying the log beside the API (default 1; 0 runs everything in this process)",
+    )
     serve.set_defaults(run=_serve)
 
     worker = commands.add_parser("worker", help="run background roles without the API")
     worker.add_argument("--role", action="append", choices=[r.value for r in Role if r is not Role.API], required=True)
+    worker.add_argument("--exit-with-parent", type=int, metavar="PID", help=argparse.SUPPRESS)
     worker.set_defaults(run=_worker)
 
     migrate_command = commands.add_parser("migrate", help="bring the database schema up to date")
@@ -83,13 +92,33 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     if not args.no_migrate:
         migrate(settings.database.url)
-    app = create_app(build_services(settings))
+    roles = tuple(Role) if args.workers == 0 else (Role.API,)
+    app = create_app(build_services(settings), roles=roles)
     tls = {}
     if settings.server.tls_certificate is not None:
         tls = {"ssl_certfile": str(settings.server.tls_certificate), "ssl_keyfile": str(settings.server.tls_key)}
-    logger.info("serving", extra={"host": settings.server.host, "port": settings.server.port, "tls": bool(tls)})
-    uvicorn.run(app, host=settings.server.host, port=settings.server.port, log_config=None, access_log=False, **tls)
+    workers = [_spawn_worker(with_scheduler=n == 0) for n in range(args.workers)]
+    logger.info(
+        "serving",
+        extra={"host": settings.server.host, "port": settings.server.port, "tls": bool(tls), "workers": len(workers)},
+    )
+    try:
+        uvicorn.run(app, host=settings.server.host, port=settings.server.port, log_config=None, access_log=False, **tls)
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait()
     return 0
+
+
+def _spawn_worker(*, with_scheduler: bool) -> subprocess.Popen[bytes]:
+    """A `tidings worker` child that processes the log on another core and exits with this process."""
+    roles = [Role.PROCESSOR, Role.SCHEDULER] if with_scheduler else [Role.PROCESSOR]
+    command = [sys.executable, "-m", "tidings", "worker", "--exit-with-parent", str(os.getpid())]
+    for role in roles:
+        command += ["--role", role.value]
+    return subprocess.Popen(command)
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
@@ -100,12 +129,21 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopped.set)
+        if args.exit_with_parent:
+            loop.create_task(_stop_when_orphaned(args.exit_with_parent, stopped))
         logger.info("worker started", extra={"roles": args.role})
         await stopped.wait()
         await services.stop()
 
     asyncio.run(run())
     return 0
+
+
+async def _stop_when_orphaned(parent: int, stopped: asyncio.Event) -> None:
+    """A worker spawned by `serve` must not outlive it, even when it was killed outright."""
+    while os.getppid() == parent:
+        await asyncio.sleep(1)
+    stopped.set()
 
 
 def _migrate(settings: Settings, _: argparse.Namespace) -> int:

@@ -50,7 +50,8 @@ class ServerSettings:
 @dataclass(frozen=True, slots=True)
 class ProcessorSettings:
     batch_size: int = 200
-    idle_poll_seconds: float = 0.5
+    # How often an idle processor looks for work written by other processes.
+    idle_poll_seconds: float = 0.2
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ from tidings.log import (
     claim_partition,
     decode_message,
     ensure_cursors,
+    partitions_behind,
     read_after,
 )
 from tidings.people import EventType, IdentifierKind, ResolvedRef
@@ -85,9 +86,9 @@ class Processor:
         return total
 
     async def process_once(self) -> int:
-        """One batch from every partition this worker can claim; returns how many were applied."""
+        """One batch from every partition that is behind; returns how many were applied."""
         applied = 0
-        for partition in range(self._partitions):
+        for partition in await self._db.read(partitions_behind):
             applied += await self._db.write(self._process_partition, partition)
         return applied
 

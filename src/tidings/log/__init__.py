@@ -16,7 +16,15 @@ from tidings.log.messages import (
     decode_message,
     encode_message,
 )
-from tidings.log.queries import LogEntry, advance_cursor, claim_partition, ensure_cursors, pending_count, read_after
+from tidings.log.queries import (
+    LogEntry,
+    advance_cursor,
+    claim_partition,
+    ensure_cursors,
+    partitions_behind,
+    pending_count,
+    read_after,
+)
 from tidings.log.writer import LogWriter, partition_for
 
 __all__ = [
@@ -40,6 +48,7 @@ __all__ = [
     "encode_message",
     "ensure_cursors",
     "partition_for",
+    "partitions_behind",
     "pending_count",
     "read_after",
 ]

@@ -11,7 +11,16 @@ from sqlalchemy.engine import Connection
 
 from tidings.db.schema import log_cursors, message_log
 
-__all__ = ["LogEntry", "advance_cursor", "append_entries", "claim_partition", "ensure_cursors", "pending_count", "read_after"]
+__all__ = [
+    "LogEntry",
+    "advance_cursor",
+    "append_entries",
+    "claim_partition",
+    "ensure_cursors",
+    "partitions_behind",
+    "pending_count",
+    "read_after",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +76,23 @@ def advance_cursor(conn: Connection, *, partition: int, position: int) -> None:
     )
 
 
+def partitions_behind(conn: Connection) -> list[int]:
+    """The partitions with entries no processor has applied yet; a cheap read for idle polling.
+
+    The newest seq of each partition is one backward step of the (partition, seq) index; an
+    EXISTS would let PostgreSQL choose a scan of the whole log.
+    """
+    newest = (
+        select(func.max(message_log.c.seq))
+        .where(message_log.c.partition == log_cursors.c.partition)
+        .scalar_subquery()
+    )
+    statement = select(log_cursors.c.partition).where(newest > log_cursors.c.position).order_by(log_cursors.c.partition)
+    return list(conn.execute(statement).scalars())
+
+
 def pending_count(conn: Connection) -> int:
-    """How many log entries no processor has applied yet."""
+    """How many log entries no processor has applied yet (reads the unapplied part of the log)."""
     behind = (
         select(func.count())
         .select_from(message_log.join(log_cursors, message_log.c.partition == log_cursors.c.partition))
