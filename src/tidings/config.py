@@ -88,6 +88,7 @@ def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
         ),
         processor=ProcessorSettings(
             batch_size=env.get("TIDINGS_PROCESSOR_BATCH_SIZE", _positive_int, 200),
+            idle_poll_seconds=env.get("TIDINGS_PROCESSOR_IDLE_POLL_SECONDS", _positive_float, 0.2),
         ),
         logging=LoggingSettings(
             level=env.get("TIDINGS_LOG_LEVEL", _log_level, "INFO"),
@@ -127,6 +128,13 @@ def _positive_int(raw: str) -> int:
     value = int(raw)
     if value < 1:
         raise ValueError(f"must be a positive integer, got {raw!r}")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError(f"must be a positive number, got {raw!r}")
     return value
 
 
