@@ -63,7 +63,17 @@ class Database:
             self._reader = _sqlite_engine(self.url, begin="BEGIN", pool_size=8)
             self._writer = _sqlite_engine(self.url, begin="BEGIN IMMEDIATE", pool_size=1, max_overflow=0, pool_timeout=120)
         else:
-            self._reader = create_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True, **_JSON)
+            self._reader = create_engine(
+                self.url,
+                pool_size=10,
+                max_overflow=10,
+                pool_pre_ping=True,
+                # psycopg prepares repeated statements and PostgreSQL may then reuse a generic plan
+                # made before the tables were analyzed (a full scan of a workspace's people for an
+                # id lookup); plan each execution with its values instead.
+                connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
+                **_JSON,
+            )
             self._writer = self._reader
 
     @contextmanager
