@@ -46,3 +46,22 @@ def test_malformed_setting_stops_with_its_name(monkeypatch: pytest.MonkeyPatch, 
 def test_tls_needs_both_certificate_and_key(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--tls-certificate", "cert.pem"]) == 2
     assert "TLS" in capsys.readouterr().err
+
+
+def test_workspace_limits_raise_and_reset(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["workspace", "create", "Limited", "--json"])
+    workspace_id = json.loads(capsys.readouterr().out)["workspace_id"]
+
+    assert main(["workspace", "limits", str(workspace_id), "attribute_value_bytes=4000"]) == 0
+    assert json.loads(capsys.readouterr().out)["attribute_value_bytes"] == 4000
+
+    assert main(["workspace", "limits", str(workspace_id), "attribute_value_bytes=default"]) == 0
+    assert json.loads(capsys.readouterr().out)["attribute_value_bytes"] == 1000
+
+
+def test_workspace_limits_refuse_unknown_names(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["workspace", "create", "Limited", "--json"])
+    workspace_id = json.loads(capsys.readouterr().out)["workspace_id"]
+
+    assert main(["workspace", "limits", str(workspace_id), "speed=11"]) == 2
+    assert "attribute_value_bytes" in capsys.readouterr().err

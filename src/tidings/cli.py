@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -20,7 +21,8 @@ from tidings.db import Database, migrate
 from tidings.errors import InvalidInput
 from tidings.logging_config import configure_logging
 from tidings.services import Role, build_services
-from tidings.workspaces import IdentifierMode, create_workspace, list_workspaces
+from tidings.ingest import TrackLimits
+from tidings.workspaces import IdentifierMode, create_workspace, get_workspace, list_workspaces, set_workspace_limits
 
 __all__ = ["main"]
 
@@ -79,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--identifiers", choices=[m.value for m in IdentifierMode], default=IdentifierMode.EMAIL_OR_ID.value)
     create.add_argument("--json", action="store_true", help="print the credentials as one JSON object")
     create.set_defaults(run=_workspace_create)
+    limits = workspace_commands.add_parser(
+        "limits", help="show a workspace's ingest limits, or raise them with NAME=VALUE (NAME=default resets)"
+    )
+    limits.add_argument("workspace_id", type=int)
+    limits.add_argument("changes", nargs="*", metavar="NAME=VALUE")
+    limits.set_defaults(run=_workspace_limits)
     listing = workspace_commands.add_parser("list", help="list workspaces")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=_workspace_list)
@@ -183,6 +191,30 @@ def _workspace_create(settings: Settings, args: argparse.Namespace) -> int:
         for key, value in credentials.items():
             print(f"{key.ljust(width)}  {value}")
         print("\nThe App API key is shown only now; store it somewhere safe.")
+    return 0
+
+
+def _workspace_limits(settings: Settings, args: argparse.Namespace) -> int:
+    known = {f.name for f in dataclasses.fields(TrackLimits)}
+    with _database(settings) as db, db.transaction() as conn:
+        workspace = get_workspace(conn, workspace_id=args.workspace_id)
+        if workspace is None:
+            print(f"tidings: no workspace {args.workspace_id}", file=sys.stderr)
+            return 2
+        overrides = dict(workspace.limits)
+        for change in args.changes:
+            name, _, value = change.partition("=")
+            if name not in known or not (value.isdigit() or value == "default"):
+                names = ", ".join(sorted(known))
+                print(f"tidings: {change!r}: expected NAME=NUMBER or NAME=default; names: {names}", file=sys.stderr)
+                return 2
+            if value == "default":
+                overrides.pop(name, None)
+            else:
+                overrides[name] = int(value)
+        set_workspace_limits(conn, workspace_id=workspace.id, limits=overrides)
+    effective = dataclasses.asdict(TrackLimits.for_workspace(overrides))
+    print(json.dumps(effective))
     return 0
 
 

@@ -7,12 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Connection, update
 
 from tests.conftest import app_auth, new_workspace, track_auth
-from tidings.db import schema
 from tidings.services import Services
-from tidings.workspaces import NewWorkspace
+from tidings.workspaces import NewWorkspace, set_workspace_limits
 
 # Marked here, not only by conftest's late auto-marking, which drops the parameters of parametrized tests.
 
@@ -161,15 +159,8 @@ async def test_invalid_call_answers_400_with_customerio_error_and_changes_nothin
     assert (await _customer(client, workspace, "u1")).status_code == 404
 
 
-def _set_limits(conn: Connection, *, workspace_id: int, limits: dict[str, int]) -> None:
-    conn.execute(
-        update(schema.workspaces).where(schema.workspaces.c.id == workspace_id).values(limits=limits)
-    )
-
-
 async def _raise_limits(services: Services, workspace: NewWorkspace, **limits: int) -> None:
-    # The workspaces package has no query to change limits yet, so the test writes the row itself.
-    await services.db.write(_set_limits, workspace_id=workspace.workspace.id, limits=limits)
+    await services.db.write(set_workspace_limits, workspace_id=workspace.workspace.id, limits=limits)
 
 
 async def test_event_data_over_100000_bytes_answers_400_where_the_body_limit_is_raised(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Row
 
 from tidings.db.schema import accounts, app_api_keys, sources, track_credentials, workspaces
@@ -20,6 +20,7 @@ __all__ = [
     "insert_track_credentials",
     "insert_workspace",
     "list_workspaces",
+    "set_workspace_limits",
     "workspace_for_app_api_key",
     "workspace_for_track_credentials",
     "workspace_for_write_key",
@@ -118,6 +119,11 @@ def get_workspace(conn: Connection, *, workspace_id: int) -> Workspace | None:
 def list_workspaces(conn: Connection) -> list[Workspace]:
     rows = conn.execute(_WORKSPACE_COLUMNS.order_by(workspaces.c.id))
     return [_workspace(row) for row in rows]
+
+
+def set_workspace_limits(conn: Connection, *, workspace_id: int, limits: dict[str, int]) -> None:
+    """Replace a workspace's limit overrides; names not given fall back to the defaults."""
+    conn.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(limits=limits))
 
 
 def workspace_for_track_credentials(
