@@ -19,6 +19,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from ulid import ULID
 
 from tidings import people
+from tidings.background import BackgroundTask
 from tidings.clock import Clock
 from tidings.config import ProcessorSettings
 from tidings.db import Database
@@ -60,7 +61,7 @@ class Processor:
         self._settings = settings
         self._partitions = partitions
         self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundTask("processor", self._run)
 
     def wake(self) -> None:
         """Tell the processor new messages are in the log (from a writer in this process)."""
@@ -68,14 +69,10 @@ class Processor:
 
     async def start(self) -> None:
         await self._db.write(ensure_cursors, partitions=self._partitions)
-        self._task = asyncio.create_task(self._run(), name="processor")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
     async def run_until_idle(self) -> int:
         """Apply everything in the log now; returns how many messages were applied."""

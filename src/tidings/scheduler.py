@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from contextlib import suppress
 from datetime import timedelta
 
 from tidings import people
+from tidings.background import BackgroundTask
 from tidings.clock import Clock
 from tidings.db import Database
 
@@ -21,7 +20,7 @@ class Scheduler:
         self._db = db
         self._clock = clock
         self._interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundTask("scheduler", self._run)
 
     async def run_once(self) -> None:
         """Do every upkeep job that is due now."""
@@ -30,14 +29,10 @@ class Scheduler:
             logger.info("purged expired anonymous events", extra={"count": purged})
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="scheduler")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
     async def _run(self) -> None:
         while True:

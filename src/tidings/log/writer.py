@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 
+from tidings.background import BackgroundTask
 from tidings.clock import Clock
 from tidings.db import Database
 from tidings.log.messages import Message, encode_message
@@ -43,21 +43,16 @@ class LogWriter:
         self._partitions = partitions
         self._on_commit = on_commit
         self._queue: asyncio.Queue[tuple[list[dict], asyncio.Future[None]]] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundTask("log-writer", self._run)
 
     async def start(self) -> None:
-        assert self._task is None, "LogWriter.start() was called twice"
-        self._task = asyncio.create_task(self._run(), name="log-writer")
+        self._loop.start()
 
     async def stop(self) -> None:
         """Commit what is queued, then stop."""
-        if self._task is None:
-            return
-        await self._queue.join()
-        self._task.cancel()
-        with suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        if self._loop.is_running:
+            await self._queue.join()
+        await self._loop.stop()
 
     async def append(self, workspace_id: int, messages: Sequence[Message]) -> None:
         """Return once `messages` are durably in the log, or raise if the commit failed."""
@@ -72,7 +67,7 @@ class LogWriter:
             }
             for message in messages
         ]
-        if self._task is None:
+        if not self._loop.is_running:
             await self._commit(rows)
             return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
