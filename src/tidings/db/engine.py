@@ -11,6 +11,7 @@ SQLite allows one writer at a time, so writes share a single connection and begi
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -62,6 +63,8 @@ class Database:
         if self.is_sqlite:
             self._reader = _sqlite_engine(self.url, begin="BEGIN", pool_size=8)
             self._writer = _sqlite_engine(self.url, begin="BEGIN IMMEDIATE", pool_size=1, max_overflow=0, pool_timeout=120)
+            database = self.url.database
+            self._turn_file = open(f"{database}.writer-lock", "a+b") if database and database != ":memory:" else None
         else:
             self._reader = create_engine(
                 self.url,
@@ -75,6 +78,7 @@ class Database:
                 **_JSON,
             )
             self._writer = self._reader
+            self._turn_file = None
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -85,8 +89,25 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A transaction that commits when the block exits normally and rolls back otherwise."""
-        with self._writer.begin() as conn:
+        with self._writer.connect() as conn, self._writer_turn(), conn.begin():
             yield conn
+
+    @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        """On a SQLite file shared by processes, writers take turns through a file lock.
+
+        SQLite's own busy handler retries at growing intervals, so a process that commits
+        back to back (the processor) starves one that waits (the API); a blocking flock wakes
+        the waiter the moment the lock is released.
+        """
+        if self._turn_file is None:
+            yield
+            return
+        fcntl.flock(self._turn_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._turn_file, fcntl.LOCK_UN)
 
     async def read(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """`fn(conn, *args, **kwargs)` on a reading connection, in a worker thread."""
@@ -105,6 +126,9 @@ class Database:
             return fn(conn, *args, **kwargs)
 
     def dispose(self) -> None:
+        if self._turn_file is not None:
+            self._turn_file.close()
+            self._turn_file = None
         self._reader.dispose()
         if self._writer is not self._reader:
             self._writer.dispose()
