@@ -111,31 +111,35 @@ class Processor:
         entries = read_after(conn, partition=partition, position=position, limit=self._settings.batch_size)
         if not entries:
             return 0
-        batch = self._with_workspaces(conn, entries)
         try:
             # The common case, every message applies: one savepoint for the batch is enough.
             with savepoint(conn):
-                for workspace, entry in batch:
-                    apply_message(conn, workspace, decode_message(entry.body), now=self._clock.now())
+                self._apply_all(conn, entries, one_by_one=False)
         except (OperationalError, InterfaceError):
             raise
         except Exception:
             # Some message cannot be applied: redo the batch a message at a time to skip just it.
-            for workspace, entry in batch:
-                self._apply_entry(conn, workspace, entry)
+            self._apply_all(conn, entries, one_by_one=True)
         advance_cursor(conn, partition=partition, position=entries[-1].seq)
         return len(entries)
 
-    @staticmethod
-    def _with_workspaces(conn: Connection, entries: list[LogEntry]) -> list[tuple[Workspace, LogEntry]]:
-        """Each entry with its workspace; entries of a deleted workspace are dropped."""
+    def _apply_all(self, conn: Connection, entries: list[LogEntry], *, one_by_one: bool) -> None:
         workspaces: dict[int, Workspace | None] = {}
         for entry in entries:
             if entry.workspace_id not in workspaces:
                 workspaces[entry.workspace_id] = get_workspace(conn, workspace_id=entry.workspace_id)
-        return [(workspace, entry) for entry in entries if (workspace := workspaces[entry.workspace_id])]
+            workspace = workspaces[entry.workspace_id]
+            if workspace is None:
+                continue  # the workspace was deleted
+            message = decode_message(entry.body)
+            if one_by_one:
+                self._apply_entry(conn, workspace, entry, message)
+            else:
+                apply_message(conn, workspace, message, now=self._clock.now())
+            if isinstance(message, SuppressPerson):
+                del workspaces[entry.workspace_id]  # its suppression state changed: read it again
 
-    def _apply_entry(self, conn: Connection, workspace: Workspace, entry: LogEntry) -> None:
+    def _apply_entry(self, conn: Connection, workspace: Workspace, entry: LogEntry, message: Message) -> None:
         """Apply one message; one that cannot be applied is logged and skipped, never retried forever.
 
         Errors of the database connection itself are raised, so the whole batch is retried.
@@ -143,7 +147,7 @@ class Processor:
         context = {"workspace_id": workspace.id, "seq": entry.seq}
         try:
             with savepoint(conn):
-                apply_message(conn, workspace, decode_message(entry.body), now=self._clock.now())
+                apply_message(conn, workspace, message, now=self._clock.now())
         except TidingsError as exc:
             logger.info("message not applied: %s", exc, extra=context)
         except (OperationalError, InterfaceError):

@@ -73,6 +73,8 @@ workspaces = Table(
     Column("email_update_policy", String(20), nullable=False, server_default="cio_id_or_id"),
     Column("anonymous_merge", Boolean, nullable=False, server_default="1"),
     Column("multi_identifier_merge", Boolean, nullable=False, server_default="1"),
+    # Set by the first suppression, so the common workspace skips suppression look-ups.
+    Column("has_suppressions", Boolean, nullable=False, server_default="0"),
     # Per-workspace overrides of ingest limits ({"attribute_value_bytes": 2000, ...}).
     Column("limits", Json, nullable=False, server_default="{}"),
     Column("created_at", UtcDateTime, nullable=False),

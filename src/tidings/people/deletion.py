@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from tidings.people import queries
 from tidings.people.types import IdentifierKind, ResolvedRef
-from tidings.workspaces import IdentifierMode, Workspace
+from tidings.workspaces import IdentifierMode, Workspace, mark_has_suppressions
 
 __all__ = ["delete_person", "suppress_person", "unsuppress_person"]
 
@@ -30,6 +30,7 @@ def delete_person(conn: Connection, workspace: Workspace, *, ref: ResolvedRef) -
 def suppress_person(conn: Connection, workspace: Workspace, *, ref: ResolvedRef, now: datetime) -> None:
     """Delete the person and suppress their identifiers; an unknown id or email is suppressed alone."""
     person = queries.find_person(conn, workspace_id=workspace.id, ref=ref)
+    mark_has_suppressions(conn, workspace_id=workspace.id)
     if person is None:
         if ref.kind is not IdentifierKind.CIO_ID:
             queries.insert_suppressions(conn, workspace_id=workspace.id, cio_id="", refs=[ref], now=now)

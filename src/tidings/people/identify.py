@@ -109,6 +109,8 @@ def _lookups(ref: ResolvedRef, given_id: str | None, given_email: str | None) ->
 
 
 def _refuse_suppressed(conn: Connection, workspace: Workspace, refs: list[ResolvedRef]) -> None:
+    if not workspace.has_suppressions:
+        return
     suppressed = queries.find_suppressed(conn, workspace_id=workspace.id, refs=refs)
     if suppressed is not None:
         raise IdentifierSuppressed(f"{suppressed.kind} {suppressed.value!r} is suppressed", field=suppressed.kind.value)
@@ -124,12 +126,20 @@ def _find(
         return person
     found: dict[str, Person] = {}
     for lookup in lookups:
+        if any(_has_identifier(person, lookup) for person in found.values()):
+            continue  # identifiers are unique: the lookup would find the same person
         person = queries.find_person(conn, workspace_id=workspace.id, ref=lookup)
         if person is not None:
             found.setdefault(person.cio_id, person)
     if len(found) <= 1:
         return next(iter(found.values()), None)
     return _merge_duplicates(conn, workspace, list(found.values()), now=now)
+
+
+def _has_identifier(person: Person, ref: ResolvedRef) -> bool:
+    if ref.kind is IdentifierKind.ID:
+        return person.id == ref.value
+    return ref.kind is IdentifierKind.EMAIL and person.email is not None and email_key(person.email) == email_key(ref.value)
 
 
 def _merge_duplicates(

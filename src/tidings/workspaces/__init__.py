@@ -3,6 +3,7 @@
 from tidings.workspaces.queries import (
     get_workspace,
     list_workspaces,
+    mark_has_suppressions,
     set_workspace_limits,
     workspace_for_app_api_key,
     workspace_for_track_credentials,
@@ -19,6 +20,7 @@ __all__ = [
     "create_workspace",
     "get_workspace",
     "list_workspaces",
+    "mark_has_suppressions",
     "set_workspace_limits",
     "workspace_for_app_api_key",
     "workspace_for_track_credentials",

@@ -20,6 +20,7 @@ __all__ = [
     "insert_track_credentials",
     "insert_workspace",
     "list_workspaces",
+    "mark_has_suppressions",
     "set_workspace_limits",
     "workspace_for_app_api_key",
     "workspace_for_track_credentials",
@@ -36,6 +37,7 @@ def _workspace(row: Row[Any]) -> Workspace:
         email_update_policy=EmailUpdatePolicy(row.email_update_policy),
         anonymous_merge=bool(row.anonymous_merge),
         multi_identifier_merge=bool(row.multi_identifier_merge),
+        has_suppressions=bool(row.has_suppressions),
         region=row.region,
         created_at=row.created_at,
         limits=dict(row.limits or {}),
@@ -50,6 +52,7 @@ _WORKSPACE_COLUMNS = select(
     workspaces.c.email_update_policy,
     workspaces.c.anonymous_merge,
     workspaces.c.multi_identifier_merge,
+    workspaces.c.has_suppressions,
     workspaces.c.limits,
     workspaces.c.created_at,
     accounts.c.region,
@@ -119,6 +122,11 @@ def get_workspace(conn: Connection, *, workspace_id: int) -> Workspace | None:
 def list_workspaces(conn: Connection) -> list[Workspace]:
     rows = conn.execute(_WORKSPACE_COLUMNS.order_by(workspaces.c.id))
     return [_workspace(row) for row in rows]
+
+
+def mark_has_suppressions(conn: Connection, *, workspace_id: int) -> None:
+    """Record that the workspace has suppressed identifiers, so calls must be checked against them."""
+    conn.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(has_suppressions=True))
 
 
 def set_workspace_limits(conn: Connection, *, workspace_id: int, limits: dict[str, int]) -> None:

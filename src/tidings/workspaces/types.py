@@ -33,6 +33,8 @@ class Workspace:
     email_update_policy: EmailUpdatePolicy
     anonymous_merge: bool
     multi_identifier_merge: bool
+    # False until the workspace's first suppression; look-ups of suppressed identifiers skip until then.
+    has_suppressions: bool
     region: str
     created_at: datetime
     limits: dict[str, Any] = field(default_factory=dict)
