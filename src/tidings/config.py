@@ -49,7 +49,9 @@ class ServerSettings:
 
 @dataclass(frozen=True, slots=True)
 class ProcessorSettings:
-    batch_size: int = 200
+    # Messages applied per transaction. Unset: 50 on SQLite, whose one write lock the API waits
+    # for while a batch runs, and 200 on PostgreSQL, where writers do not wait for each other.
+    batch_size: int | None = None
     # How often an idle processor looks for work written by other processes.
     idle_poll_seconds: float = 0.2
 
@@ -87,7 +89,7 @@ def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
             public_track_url=env.get("TIDINGS_PUBLIC_TRACK_URL", str, None),
         ),
         processor=ProcessorSettings(
-            batch_size=env.get("TIDINGS_PROCESSOR_BATCH_SIZE", _positive_int, 200),
+            batch_size=env.get("TIDINGS_PROCESSOR_BATCH_SIZE", _positive_int, None),
             idle_poll_seconds=env.get("TIDINGS_PROCESSOR_IDLE_POLL_SECONDS", _positive_float, 0.2),
         ),
         logging=LoggingSettings(

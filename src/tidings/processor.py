@@ -60,6 +60,7 @@ class Processor:
         self._clock = clock
         self._settings = settings
         self._partitions = partitions
+        self._batch_size = settings.batch_size or (50 if db.is_sqlite else 200)
         self._wakeup = asyncio.Event()
         self._loop = BackgroundTask("processor", self._run)
 
@@ -108,7 +109,7 @@ class Processor:
         position = claim_partition(conn, partition=partition)
         if position is None:
             return 0
-        entries = read_after(conn, partition=partition, position=position, limit=self._settings.batch_size)
+        entries = read_after(conn, partition=partition, position=position, limit=self._batch_size)
         if not entries:
             return 0
         try:
