@@ -40,7 +40,8 @@ def identify(
 ) -> Person | None:
     """Create or update the person `ref` names; None when `update_only` and nobody matches.
 
-    Raises IdentifierSuppressed, IdentifierConflict or PersonNotFound before writing anything.
+    Raises IdentifierSuppressed, IdentifierConflict or PersonNotFound; the caller's savepoint
+    undoes whatever was written before (an automatic merge can precede a conflict).
     """
     email_is_identifier = workspace.identifier_mode is IdentifierMode.EMAIL_OR_ID
     given_id = _text(traits.get("id"))
