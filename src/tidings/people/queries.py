@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, delete, func, insert, literal, select, tuple_, union_all, update
+from sqlalchemy import Select, String, Table, bindparam, cast, delete, func, insert, literal, select, tuple_, union_all, update
 from sqlalchemy.engine import Connection, Row
 
 from tidings.db.dialect import insert_ignoring_conflicts, upsert
@@ -211,6 +211,17 @@ def insert_activities(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         conn.execute(_INSERT_ACTIVITY, list(rows))
 
 
+def _activity_rows(table: Table, prefix: str, *, workspace_id: int, cio_id: str, type: str | None) -> Select[Any]:
+    rows = select(
+        (literal(prefix) + cast(table.c.pk, String)).label("key"),
+        table.c.type,
+        table.c.name,
+        table.c.data,
+        table.c.timestamp,
+    ).where(table.c.workspace_id == workspace_id, table.c.cio_id == cio_id)
+    return rows if type is None else rows.where(table.c.type == type)
+
+
 def list_activities(
     conn: Connection,
     *,
@@ -221,27 +232,14 @@ def list_activities(
     before: tuple[datetime, str] | None,
     limit: int,
 ) -> list[Activity]:
-    """A person's events and changes, newest first, continuing after the `before` cursor."""
-    event_rows = select(
-        (literal("e") + cast(events.c.pk, String)).label("key"),
-        events.c.type,
-        events.c.name,
-        events.c.data,
-        events.c.timestamp,
-        events.c.pk.label("pk"),
-    ).where(events.c.workspace_id == workspace_id, events.c.cio_id == cio_id)
-    change_rows = select(
-        (literal("a") + cast(activities.c.pk, String)).label("key"),
-        activities.c.type,
-        activities.c.name,
-        activities.c.data,
-        activities.c.timestamp,
-        activities.c.pk.label("pk"),
-    ).where(activities.c.workspace_id == workspace_id, activities.c.cio_id == cio_id)
-    if type is not None:
-        event_rows = event_rows.where(events.c.type == type)
-        change_rows = change_rows.where(activities.c.type == type)
+    """A person's events and changes, newest first, continuing after the `before` cursor.
+
+    Keys are "e<pk>" for events and "a<pk>" for other activity; with the time they order the feed.
+    """
+    event_rows = _activity_rows(events, "e", workspace_id=workspace_id, cio_id=cio_id, type=type)
+    change_rows = _activity_rows(activities, "a", workspace_id=workspace_id, cio_id=cio_id, type=type)
     if name is not None:
+        # Event names match case-insensitively, as in Customer.io's segments and triggers.
         event_rows = event_rows.where(func.lower(events.c.name) == name.lower())
         change_rows = change_rows.where(activities.c.name == name)
     combined = union_all(event_rows, change_rows).subquery()
