@@ -1,4 +1,6 @@
-"""An acknowledged call survives the server being killed: it is in the log, and applied after restart."""
+"""An acknowledged call survives the server being killed: it is in the log, and applied after restart.
+
+The worker process `serve` spawned does not outlive it either.
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -35,6 +38,25 @@ def _wait_until_listening(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("tidings serve did not start listening")
 
 
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _wait_until_gone(pid: int) -> None:
+    """A worker spawned by `serve` exits when its parent dies (it checks once a second)."""
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid):
+        assert time.monotonic() < deadline, "the worker outlived the killed server"
+        time.sleep(0.1)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0].lower()
+    except (FileNotFoundError, IndexError):
+        return "zombie"
+
+
 async def test_acknowledged_calls_survive_a_killed_server(database_url: str, services: Services) -> None:
     env = {**os.environ, "TIDINGS_DATABASE_URL": database_url, "TIDINGS_LOG_LEVEL": "WARNING"}
     created = subprocess.run(
@@ -50,12 +72,15 @@ async def test_acknowledged_calls_survive_a_killed_server(database_url: str, ser
     )
     try:
         _wait_until_listening(port, server)
+        workers = _children(server.pid)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Basic {basic}"}) as http:
             for n in range(50):
                 assert http.put(f"/api/v1/customers/person-{n}", json={"n": n}).status_code == 200
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait()
+    assert len(workers) == 1, "serve starts one worker process by default"
+    _wait_until_gone(workers[0])
 
     await services.processor.run_until_idle()
 
