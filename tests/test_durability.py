@@ -1,6 +1,7 @@
 """An acknowledged call survives the server being killed: it is in the log, and applied after restart.
 
 The worker process `serve` spawned does not outlive it either.
+"""
 
 from __future__ import annotations
 
