@@ -43,6 +43,7 @@ from tidings.log import (
     claim_partition,
     decode_message,
     ensure_cursors,
+    is_repeat,
     partitions_behind,
     read_after,
 )
@@ -133,6 +134,8 @@ class Processor:
             if workspace is None:
                 continue  # the workspace was deleted
             message = decode_message(entry.body)
+            if is_repeat(conn, workspace_id=workspace.id, message=message):
+                continue
             if one_by_one:
                 self._apply_entry(conn, workspace, entry, message)
             else:

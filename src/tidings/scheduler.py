@@ -9,6 +9,7 @@ from tidings import people
 from tidings.background import BackgroundTask
 from tidings.clock import Clock
 from tidings.db import Database
+from tidings.log import forget_expired_message_ids
 
 __all__ = ["Scheduler"]
 
@@ -24,9 +25,11 @@ class Scheduler:
 
     async def run_once(self) -> None:
         """Do every upkeep job that is due now."""
-        purged = await self._db.write(people.purge_expired_anonymous_events, now=self._clock.now())
+        now = self._clock.now()
+        purged = await self._db.write(people.purge_expired_anonymous_events, now=now)
         if purged:
             logger.info("purged expired anonymous events", extra={"count": purged})
+        await self._db.write(forget_expired_message_ids, now=now)
 
     async def start(self) -> None:
         self._loop.start()

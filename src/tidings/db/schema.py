@@ -31,6 +31,7 @@ __all__ = [
     "devices",
     "events",
     "log_cursors",
+    "message_ids",
     "message_log",
     "metadata",
     "people",
@@ -210,6 +211,15 @@ suppressions = Table(
     Column("cio_id", String(32), nullable=False),
     Column("suppressed_at", UtcDateTime, nullable=False),
     Index("ix_suppressions_cio_id", "workspace_id", "cio_id"),
+)
+
+message_ids = Table(
+    "message_ids",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True),
+    Column("message_id", String(200), primary_key=True),
+    # When the id was first accepted; a repeat within 12 hours of it is a duplicate.
+    Column("received_at", UtcDateTime, nullable=False),
 )
 
 anonymous_merges = Table(

@@ -1,5 +1,6 @@
 """The durable, ordered message log where ingest hands messages to the processor."""
 
+from tidings.log.dedupe import MESSAGE_ID_WINDOW, forget_expired_message_ids, is_repeat
 from tidings.log.messages import (
     DeleteDevice,
     DeletePerson,
@@ -28,6 +29,7 @@ from tidings.log.queries import (
 from tidings.log.writer import LogWriter, partition_for
 
 __all__ = [
+    "MESSAGE_ID_WINDOW",
     "DeleteDevice",
     "DeletePerson",
     "Identify",
@@ -47,6 +49,8 @@ __all__ = [
     "decode_message",
     "encode_message",
     "ensure_cursors",
+    "forget_expired_message_ids",
+    "is_repeat",
     "partition_for",
     "partitions_behind",
     "pending_count",

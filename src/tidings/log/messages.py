@@ -45,6 +45,8 @@ class PersonRef(msgspec.Struct, frozen=True, omit_defaults=True):
 
 class _Base(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_field="type"):
     received_at: datetime
+    # The sender's message id (Pipelines `messageId`): a repeat within 12 hours is dropped.
+    message_id: str | None = None
 
 
 class Identify(_Base, tag="identify"):

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from tidings.db.schema import log_cursors, message_log
+from tidings.db.dialect import upsert
+from tidings.db.schema import log_cursors, message_ids, message_log
 
 __all__ = [
     "LogEntry",
@@ -17,9 +18,12 @@ __all__ = [
     "append_entries",
     "claim_partition",
     "ensure_cursors",
+    "first_receipt",
+    "forget_receipts_before",
     "partitions_behind",
     "pending_count",
     "read_after",
+    "record_receipt",
 ]
 
 
@@ -74,6 +78,29 @@ def advance_cursor(conn: Connection, *, partition: int, position: int) -> None:
     conn.execute(
         update(log_cursors).where(log_cursors.c.partition == partition).values(position=position)
     )
+
+
+def first_receipt(conn: Connection, *, workspace_id: int, message_id: str) -> datetime | None:
+    """When a message id was first accepted, if it was."""
+    statement = select(message_ids.c.received_at).where(
+        message_ids.c.workspace_id == workspace_id, message_ids.c.message_id == message_id
+    )
+    return conn.execute(statement).scalar()
+
+
+def record_receipt(conn: Connection, *, workspace_id: int, message_id: str, received_at: datetime) -> None:
+    upsert(
+        conn,
+        message_ids,
+        {"workspace_id": workspace_id, "message_id": message_id, "received_at": received_at},
+        key=("workspace_id", "message_id"),
+        update=("received_at",),
+    )
+
+
+def forget_receipts_before(conn: Connection, *, cutoff: datetime) -> int:
+    """Drop message ids first received before `cutoff`; they no longer dedupe anything."""
+    return conn.execute(delete(message_ids).where(message_ids.c.received_at < cutoff)).rowcount
 
 
 def partitions_behind(conn: Connection) -> list[int]:
