@@ -15,6 +15,7 @@ from tidings.api.app_api import app_api_router
 from tidings.api.auth import Authenticator
 from tidings.api.errors import error_response, exception_handlers
 from tidings.api.paths import KeepEncodedSlashes
+from tidings.api.pipelines import pipelines_router
 from tidings.api.track import track_router
 from tidings.services import Role, Services
 
@@ -36,13 +37,14 @@ def create_app(services: Services, *, roles: Iterable[Role] = tuple(Role)) -> Fa
     app = FastAPI(
         title="tidings",
         version=tidings.__version__,
-        description="Customer.io-compatible Track API and App API.",
+        description="Customer.io-compatible Track API, Pipelines API and App API.",
         lifespan=lifespan,
         exception_handlers={**exception_handlers, RequestValidationError: _validation_error},
     )
     auth = Authenticator(services.db, clock=services.clock)
     app.include_router(track_router(services, auth))
     app.include_router(app_api_router(services, auth))
+    app.include_router(pipelines_router(services, auth))
     app.add_middleware(KeepEncodedSlashes)
     return app
 

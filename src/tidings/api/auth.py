@@ -1,4 +1,4 @@
-"""Who is calling: Track API Basic credentials and App API Bearer keys, each opening one workspace.
+"""Who is calling: Track API Basic credentials, Pipelines write keys and App API Bearer keys, each opening one workspace.
 
 Successful look-ups are cached briefly, so a busy client costs no database read per call; a key
 removed from the database stops working within `ttl`.
@@ -16,7 +16,12 @@ from starlette.requests import Request
 from tidings.clock import Clock
 from tidings.db import Database
 from tidings.errors import Unauthenticated
-from tidings.workspaces import Workspace, workspace_for_app_api_key, workspace_for_track_credentials
+from tidings.workspaces import (
+    Workspace,
+    workspace_for_app_api_key,
+    workspace_for_track_credentials,
+    workspace_for_write_key,
+)
 
 __all__ = ["Authenticator"]
 
@@ -47,6 +52,25 @@ class Authenticator:
             return await self._db.read(workspace_for_track_credentials, site_id=site_id, api_key=api_key)
 
         return await self._cached("basic " + encoded, lookup)
+
+    async def source_workspace(self, request: Request) -> Workspace:
+        """The workspace of a Pipelines call's `Authorization: Basic write_key:` (the password is ignored)."""
+        header = request.headers.get("authorization", "")
+        scheme, _, encoded = header.partition(" ")
+        if scheme.lower() != "basic" or not encoded.strip():
+            raise Unauthenticated("Unauthorized request: a write key is required as the Basic user name")
+        encoded = encoded.strip()
+
+        async def lookup() -> Workspace | None:
+            try:
+                write_key = base64.b64decode(encoded, validate=True).decode().partition(":")[0]
+            except (binascii.Error, UnicodeDecodeError):
+                return None
+            if not write_key or "\x00" in write_key:
+                return None
+            return await self._db.read(workspace_for_write_key, write_key=write_key)
+
+        return await self._cached("source " + encoded, lookup)
 
     async def app_workspace(self, request: Request) -> Workspace:
         """The workspace of an App API call's `Authorization: Bearer <key>`."""
