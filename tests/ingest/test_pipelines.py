@@ -272,3 +272,12 @@ def test_bad_encodings_and_bombs_are_refused() -> None:
         decompress_body(gzip.compress(b"0" * 10_000_000), encoding="gzip", limit=64 * 1024)
     with pytest.raises(InvalidInput, match="truncated"):
         decompress_body(gzip.compress(b"x" * 50)[:-12], encoding="gzip", limit=100)
+
+
+def test_identify_reads_traits_from_context_as_rudderstack_sends_them() -> None:
+    (message,) = pipelines.translate(
+        {"type": "identify", "userId": "u1", "context": {"traits": {"plan": "pro", "city": "Oslo"}}, "traits": {"plan": "team"}},
+        received_at=datetime(2026, 3, 1, tzinfo=UTC),
+    )
+
+    assert message.traits == {"plan": "team", "city": "Oslo"}

@@ -92,7 +92,7 @@ def translate(call: dict[str, Any], *, received_at: datetime, call_type: str | N
                 received_at=received_at,
                 message_id=message_id,
                 person=person,
-                traits=_traits(call.get("traits")),
+                traits=_identify_traits(call),
                 anonymous_id=anonymous_id,
             )
         ]
@@ -253,6 +253,13 @@ def _message_id(call: dict[str, Any]) -> str | None:
             f"messageId must be a string of at most {_LIMITS.identifier_chars} characters", field="messageId"
         )
     return value
+
+
+def _identify_traits(call: dict[str, Any]) -> dict[str, Any]:
+    """The traits of an identify; RudderStack's SDKs send them in `context.traits`, not at the root."""
+    context = _object(call.get("context"), "context")
+    in_context = _object(context.get("traits"), "context.traits")
+    return _traits({**in_context, **_object(call.get("traits"), "traits")})
 
 
 def _traits(value: Any) -> dict[str, Any]:
