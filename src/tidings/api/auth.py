@@ -72,6 +72,16 @@ class Authenticator:
 
         return await self._cached("source " + encoded, lookup)
 
+    async def write_key_workspace(self, write_key: str) -> Workspace:
+        """The workspace of a write key given in a body or path (mobile SDK batches and settings)."""
+        if "\x00" in write_key:
+            raise Unauthenticated("Unauthorized request")
+
+        async def lookup() -> Workspace | None:
+            return await self._db.read(workspace_for_write_key, write_key=write_key)
+
+        return await self._cached("write key " + write_key, lookup)
+
     async def app_workspace(self, request: Request) -> Workspace:
         """The workspace of an App API call's `Authorization: Bearer <key>`."""
         scheme, _, key = request.headers.get("authorization", "").partition(" ")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -19,7 +20,7 @@ from starlette.responses import Response
 from tidings.api.auth import Authenticator
 from tidings.api.errors import status_for
 from tidings.api.responses import EMPTY_OBJECT, FastJSONResponse
-from tidings.errors import InvalidInput, TidingsError
+from tidings.errors import InvalidInput, TidingsError, Unauthenticated
 from tidings.ingest import decode_body, decompress_body, pipelines
 from tidings.log import Message
 from tidings.services import Services
@@ -39,13 +40,12 @@ def pipelines_router(services: Services, auth: Authenticator) -> APIRouter:
 
     async def accept(request: Request, call_type: str) -> Response:
         is_strict = request.headers.get("x-strict-mode", "").strip() == "1"
+        workspace: Workspace | None = None
         try:
-            workspace = await auth.source_workspace(request)
-        except TidingsError as exc:
-            return _rejected(exc, is_strict=is_strict, workspace=None, call_type=call_type)
-        try:
-            messages = await _messages(
-                request, call_type, services=services, is_strict=is_strict, workspace=workspace
+            body = await _body(request, limit=BATCH_BYTES if call_type == "batch" else CALL_BYTES)
+            workspace = await _workspace(request, body, auth=auth, call_type=call_type)
+            messages = _messages(
+                body, call_type, received_at=services.clock.now(), is_strict=is_strict, workspace=workspace
             )
         except TidingsError as exc:
             return _rejected(exc, is_strict=is_strict, workspace=workspace, call_type=call_type)
@@ -61,24 +61,58 @@ def pipelines_router(services: Services, auth: Authenticator) -> APIRouter:
         handle.__doc__ = f"Pipelines {call_type} call." if call_type != "batch" else "A batch of Pipelines calls."
         return handle
 
+    async def settings(write_key: str) -> Response:
+        """The source settings the mobile SDKs fetch at start-up; iOS sends nothing until it has them."""
+        await auth.write_key_workspace(write_key)
+        return FastJSONResponse(
+            {
+                # Without an apiHost the SDKs keep sending to the host they were configured with.
+                "integrations": {"Customer.io Data Pipelines": {"apiKey": write_key}},
+                "plan": {},
+                "edgeFunction": {},
+                "middlewareSettings": {},
+                # Stops the SDKs' own telemetry to api.segment.io.
+                "metrics": {"sampleRate": 0},
+                "consentSettings": {},
+            }
+        )
+
     for call_type, short in (("identify", "i"), ("track", "t"), ("page", "p"), ("screen", "s"), ("alias", "a")):
         handle = endpoint(call_type)
         router.add_api_route(f"/v1/{call_type}", handle, methods=["POST"], response_class=FastJSONResponse)
         router.add_api_route(
             f"/v1/{short}", handle, methods=["POST"], response_class=FastJSONResponse, include_in_schema=False
         )
-    router.add_api_route("/v1/batch", endpoint("batch"), methods=["POST"], response_class=FastJSONResponse)
+    batch = endpoint("batch")
+    router.add_api_route("/v1/batch", batch, methods=["POST"], response_class=FastJSONResponse)
+    # The mobile SDKs upload to `{apiHost}/b`, with apiHost either "<host>/v1" or a bare host.
+    for path in ("/v1/b", "/b", "/batch"):
+        router.add_api_route(path, batch, methods=["POST"], response_class=FastJSONResponse, include_in_schema=False)
+    for path in ("/v1/projects/{write_key:segment}/settings", "/projects/{write_key:segment}/settings"):
+        router.add_api_route(path, settings, methods=["GET"], response_class=FastJSONResponse)
     return router
 
 
-async def _messages(
-    request: Request, call_type: str, *, services: Services, is_strict: bool, workspace: Workspace
+async def _body(request: Request, *, limit: int) -> dict[str, Any]:
+    """The JSON body, whatever its Content-Type (the Android SDK labels gzip JSON `text/plain`)."""
+    raw = decompress_body(await request.body(), encoding=request.headers.get("content-encoding", ""), limit=limit)
+    return decode_body(raw, content_type=_JSON, limit=limit)
+
+
+async def _workspace(request: Request, body: dict[str, Any], *, auth: Authenticator, call_type: str) -> Workspace:
+    """From the Basic write key, or for a batch sent without one (the mobile SDKs), its `writeKey`."""
+    if call_type == "batch" and "authorization" not in request.headers:
+        write_key = body.get("writeKey")
+        if not isinstance(write_key, str) or not write_key:
+            raise Unauthenticated("Unauthorized request: a write key is required as the Basic user name or writeKey")
+        return await auth.write_key_workspace(write_key)
+    return await auth.source_workspace(request)
+
+
+def _messages(
+    body: dict[str, Any], call_type: str, *, received_at: datetime, is_strict: bool, workspace: Workspace
 ) -> list[Message]:
     """The messages of a call or batch; in lax mode a batch drops (and logs) only its bad calls."""
-    limit = BATCH_BYTES if call_type == "batch" else CALL_BYTES
-    raw = decompress_body(await request.body(), encoding=request.headers.get("content-encoding", ""), limit=limit)
-    body = decode_body(raw, content_type=_JSON, limit=limit)
-    received_at = services.clock.now()
     if call_type != "batch":
         return pipelines.translate(body, received_at=received_at, call_type=call_type)
     messages: list[Message] = []
