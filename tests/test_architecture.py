@@ -23,6 +23,7 @@ NEVER = {
     "people": {"log", "ingest", "processor", "scheduler", "api", "services", "cli"},
     "ingest": {"people", "processor", "scheduler", "api", "services", "cli"},
     "processor": {"ingest", "api", "services", "cli"},
+    "messaging": {"log", "ingest", "processor", "scheduler", "api", "services", "cli"},
 }
 
 

@@ -5,14 +5,23 @@
     ├── InvalidInput        input broke a rule; .field names it, .reason says how
     │   └── LimitExceeded   input is over a size or count limit
     ├── Unauthenticated     credentials are missing or wrong
-    └── Conflict            the request contradicts stored state
+    ├── Conflict            the request contradicts stored state
+    └── ProviderFailed      an outside party (SMTP server, push service) refused or failed; .retryable
 
 Domain code raises these; only `api/` turns them into HTTP responses.
 """
 
 from __future__ import annotations
 
-__all__ = ["Conflict", "InvalidInput", "LimitExceeded", "NotFound", "TidingsError", "Unauthenticated"]
+__all__ = [
+    "Conflict",
+    "InvalidInput",
+    "LimitExceeded",
+    "NotFound",
+    "ProviderFailed",
+    "TidingsError",
+    "Unauthenticated",
+]
 
 
 class TidingsError(Exception):
@@ -41,3 +50,11 @@ class Unauthenticated(TidingsError):
 
 class Conflict(TidingsError):
     """The request cannot apply to the current state (e.g. two people claim one identifier)."""
+
+
+class ProviderFailed(TidingsError):
+    """A provider did not take a message. `retryable` says whether trying again later can succeed."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable

@@ -1,0 +1,9 @@
+"""Messages: Liquid content, composition for each channel, deliveries, tracking and subscriptions.
+
+The package builds what a person receives and hands it to a channel (`messaging.channels`). It
+reads people but never the ingest path, the processor or the API above it.
+"""
+
+from __future__ import annotations
+
+__all__: list[str] = []
