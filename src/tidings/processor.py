@@ -1,4 +1,4 @@
-"""The processor: applies log messages to people, events and devices, in order, exactly once.
+"""The processor: applies log messages to people, events, devices and objects, in order, exactly once.
 
 A processor takes a partition of the log by locking its cursor row, applies a batch of messages in
 one transaction together with the cursor's advance, and commits. A crash before the commit leaves
@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import InterfaceError, OperationalError
 from ulid import ULID
 
-from tidings import people
+from tidings import messaging, people
 from tidings.background import BackgroundTask
 from tidings.clock import Clock
 from tidings.config import ProcessorSettings
@@ -27,16 +27,24 @@ from tidings.db.dialect import savepoint
 from tidings.errors import TidingsError
 from tidings.log import (
     DeleteDevice,
+    DeleteObject,
     DeletePerson,
     Identify,
+    IdentifyObject,
     LogEntry,
     Merge,
     Message,
+    ObjectRef,
     Page,
     PersonRef,
+    Relate,
+    RelatedObject,
+    ReportDelivery,
     Screen,
     SuppressPerson,
     Track,
+    Unrelate,
+    UnrelateObject,
     UnsuppressPerson,
     UpsertDevice,
     advance_cursor,
@@ -47,7 +55,7 @@ from tidings.log import (
     partitions_behind,
     read_after,
 )
-from tidings.people import EventType, IdentifierKind, ResolvedRef
+from tidings.people import EventType, IdentifierKind, ObjectKey, Person, ResolvedRef
 from tidings.workspaces import IdentifierMode, Workspace, get_workspace
 
 __all__ = ["Processor", "apply_message"]
@@ -193,6 +201,34 @@ def apply_message(conn: Connection, workspace: Workspace, message: Message, *, n
             person = people.find_person(conn, workspace_id=workspace.id, ref=_resolve(message.person, workspace))
             if person is not None:
                 people.delete_device(conn, workspace, person, token=message.token, now=now)
+        case IdentifyObject():
+            _identify_object(conn, workspace, message, now=now)
+        case DeleteObject():
+            people.delete_object(conn, workspace, key=_object_key(message.object))
+        case UnrelateObject():
+            key = _object_key(message.object)
+            for ref in message.people:
+                person = people.find_person(conn, workspace_id=workspace.id, ref=_resolve(ref, workspace))
+                if person is not None:
+                    people.unrelate(conn, workspace, person, key=key, now=now)
+        case Relate():
+            person = people.find_or_create_person(conn, workspace, ref=_resolve(message.person, workspace), now=now)
+            _change_relationships(conn, workspace, person, add=message.objects, delete=[], now=now)
+        case Unrelate():
+            person = people.find_person(conn, workspace_id=workspace.id, ref=_resolve(message.person, workspace))
+            if person is not None:
+                _change_relationships(conn, workspace, person, add=[], delete=message.objects, now=now)
+        case ReportDelivery():
+            messaging.record_delivery_report(
+                conn,
+                workspace_id=workspace.id,
+                delivery_id=message.delivery_id,
+                metric=message.metric,
+                recipient=message.recipient,
+                details=message.details,
+                timestamp=message.timestamp or message.received_at,
+                received_at=message.received_at,
+            )
 
 
 def _identify(conn: Connection, workspace: Workspace, message: Identify, *, now: datetime) -> None:
@@ -205,8 +241,44 @@ def _identify(conn: Connection, workspace: Workspace, message: Identify, *, now:
         update_only=message.update_only,
         now=now,
     )
-    if person is not None and message.anonymous_id:
+    if person is None:
+        return
+    if message.anonymous_id:
         people.merge_anonymous_events(conn, workspace, person, anonymous_id=message.anonymous_id, now=now)
+    _change_relationships(
+        conn, workspace, person, add=message.add_relationships, delete=message.delete_relationships, now=now
+    )
+
+
+def _identify_object(conn: Connection, workspace: Workspace, message: IdentifyObject, *, now: datetime) -> None:
+    """People named by a relationship are found or created; one who cannot be (a suppressed
+    identifier, an unknown cio_id) is left out without failing the object's update."""
+    obj = people.identify_object(
+        conn, workspace, key=_object_key(message.object), attributes=message.attributes, now=now
+    )
+    for related in message.add_relationships:
+        try:
+            person = people.find_or_create_person(conn, workspace, ref=_resolve(related.person, workspace), now=now)
+        except (people.IdentifierSuppressed, people.PersonNotFound) as exc:
+            logger.info("relationship not applied: %s", exc, extra={"workspace_id": workspace.id})
+            continue
+        key = ObjectKey(cio_object_id=obj.cio_object_id)
+        people.relate(conn, workspace, person, key=key, attributes=related.attributes, now=now)
+
+
+def _change_relationships(
+    conn: Connection,
+    workspace: Workspace,
+    person: Person,
+    *,
+    add: list[RelatedObject],
+    delete: list[ObjectRef],
+    now: datetime,
+) -> None:
+    for related in add:
+        people.relate(conn, workspace, person, key=_object_key(related.object), attributes=related.attributes, now=now)
+    for ref in delete:
+        people.unrelate(conn, workspace, person, key=_object_key(ref), now=now)
 
 
 _EVENT_TYPES = {Track: EventType.EVENT, Page: EventType.PAGE, Screen: EventType.SCREEN}
@@ -239,6 +311,10 @@ def _merge(conn: Connection, workspace: Workspace, message: Merge, *, now: datet
     if primary is None or secondary is None or primary.cio_id == secondary.cio_id:
         return
     people.merge_people(conn, workspace, primary=primary, secondary=secondary, source="api", now=now)
+
+
+def _object_key(ref: ObjectRef) -> ObjectKey:
+    return ObjectKey(type_id=ref.type_id, object_id=ref.object_id, cio_object_id=ref.cio_object_id)
 
 
 def _resolve(ref: PersonRef, workspace: Workspace) -> ResolvedRef:

@@ -93,3 +93,51 @@ async def test_settings_name_the_customerio_destination(track: TrackDriver) -> N
     assert "apiHost" not in settings["integrations"]["Customer.io Data Pipelines"]
     assert (await track.client.get(f"/projects/{key}/settings")).json() == settings
     assert (await track.client.get("/v1/projects/unknown/settings")).status_code == 401
+
+
+def flutter_session_batch(write_key: str) -> dict:
+    """A fresh install, a profile switch from Dana to Sam, a screen and push metrics (spec-sdk-contracts §7)."""
+    device = {"token": "fcm-abc", "type": "android", "model": "Pixel 8"}
+    context = {**ANDROID_CONTEXT, "device": device}
+
+    def call(n: int, **fields: object) -> dict:
+        return {"anonymousId": "anon-1", "context": context, "messageId": f"s-{n}", **fields}
+
+    return {
+        "batch": [
+            call(1, type="track", event="Application Installed", properties={"version": "1.2.0", "build": "120"}),
+            call(2, type="track", event="Application Opened", properties={"from_background": False}),
+            call(3, type="identify", userId="dana@example.com", traits={"first_name": "Dana"}),
+            call(4, type="track", event="Device Created or Updated", userId="dana@example.com", properties={"push_enabled": True}),
+            # clearIdentify, then identify as Sam: the device moves.
+            call(5, type="track", event="Device Deleted", userId="dana@example.com", properties={}),
+            call(6, type="identify", userId="sam@example.com", traits={}),
+            call(7, type="track", event="Device Created or Updated", userId="sam@example.com", properties={"push_enabled": True}),
+            call(8, type="screen", userId="sam@example.com", name="Settings", category="", properties={"source": "Dashboard"}),
+            call(9, type="track", event="Report Delivery Event", properties={"recipient": "fcm-abc", "metric": "opened", "deliveryId": "dlv-123"}),
+            call(10, type="track", event="Report Delivery Event", userId="sam@example.com", properties={"metric": "clicked", "deliveryId": "dlv_abc", "actionName": "Enable push", "actionValue": "myapp://settings/push"}),
+            call(11, type="track", event="Application Backgrounded", userId="sam@example.com", properties={}),
+        ],
+        "sentAt": "2026-03-01T11:59:30.456Z",
+        "writeKey": write_key,
+    }
+
+
+async def test_profile_switch_moves_the_device_and_metrics_are_kept_by_delivery(track: TrackDriver) -> None:
+    assert await upload(track, "/v1/b", flutter_session_batch(track.workspace.cdp_api_key)) == 200
+    await track.processed()
+
+    dana, sam = await track.customer("dana@example.com", "email"), await track.customer("sam@example.com", "email")
+    assert dana["devices"] == []
+    assert [(d["id"], d["attributes"]["push_enabled"]) for d in sam["devices"]] == [("fcm-abc", True)]
+    # Anonymous lifecycle events joined Dana, who identified with their anonymous id first.
+    assert {a["name"] for a in await track.activities("dana@example.com", "email", type="event")} == {
+        "Application Installed",
+        "Application Opened",
+    }
+    sam_events = [(a["type"], a["name"]) for a in await track.activities("sam@example.com", "email") if a["type"] in ("event", "screen")]
+    assert sorted(sam_events) == [("event", "Application Backgrounded"), ("screen", "Settings")]
+    (opened,) = await track.delivery_reports("dlv-123")
+    assert (opened.metric, opened.recipient) == ("opened", "fcm-abc")
+    (clicked,) = await track.delivery_reports("dlv_abc")
+    assert clicked.details == {"actionName": "Enable push", "actionValue": "myapp://settings/push"}

@@ -216,3 +216,52 @@ async def test_wrong_write_key(track: TrackDriver, services: Services) -> None:
     await track.client.post("/v1/identify", json=body, headers=write_key_auth(other))
     await track.processed()
     assert await track.customer("u1") is None
+
+
+# Objects and relationships
+
+
+async def test_group_creates_the_object_and_relates_the_user(track: TrackDriver) -> None:
+    await send(
+        track,
+        "group",
+        {
+            "userId": "u1",
+            "groupId": "acme",
+            "traits": {"name": "Acme", "object_type_id": "2", "relationship_traits": {"is_admin": True}},
+        },
+    )
+    await send(track, "g", {"anonymousId": "a1", "groupId": "acme", "traits": {"objectTypeId": 2, "plan": "pro"}})
+    await track.processed()
+
+    acme = await track.object(2, "acme")
+    assert acme is not None and acme["attributes"] == {"name": "Acme", "plan": "pro"}
+    (relationship,) = await track.relationships("u1")
+    assert (relationship["object_type_id"], relationship["attributes"]) == ("2", {"is_admin": "true"})
+
+
+async def test_identify_with_object_traits_relates_the_person(track: TrackDriver) -> None:
+    await send(track, "identify", {"userId": "u1", "traits": {"plan": "pro", "objectId": "acme", "relationshipAttributes": {"r": "x"}}})
+    await track.processed()
+
+    assert "objectId" not in (await track.customer("u1"))["attributes"]
+    assert [r["attributes"] for r in await track.relationships("u1")] == [{"r": "x"}]
+
+
+async def test_relationship_and_object_deleted_events(track: TrackDriver) -> None:
+    await send(track, "group", {"userId": "u1", "groupId": "acme"})
+    await send(track, "group", {"userId": "u1", "groupId": "globex"})
+    await send(track, "group", {"userId": "u2", "groupId": "globex"})
+    await send(track, "track", {"userId": "u1", "event": "Relationship Deleted", "properties": {"objectId": "acme"}})
+    await send(track, "track", {"anonymousId": "x", "event": "Object Deleted", "properties": {"objectId": "globex", "objectTypeId": 1}})
+    await track.processed()
+
+    assert await track.relationships("u1") == [] and await track.relationships("u2") == []
+    assert await track.object(1, "acme") is not None and await track.object(1, "globex") is None
+    assert [a["name"] for a in await track.activities("u1", type="event")] == []  # operations, not events
+
+
+async def test_group_without_group_id_is_refused_in_strict_mode(track: TrackDriver) -> None:
+    response = await send(track, "group", {"userId": "u1"}, headers=STRICT, status=400)
+
+    assert response.json() == {"code": 400, "message": "groupId is required"}

@@ -6,7 +6,9 @@ import base64
 from typing import Any
 
 import httpx
+from sqlalchemy.engine import Connection
 
+from tidings import messaging
 from tidings.services import Services
 from tidings.workspaces import NewWorkspace
 
@@ -60,3 +62,32 @@ class TrackDriver:
         )
         assert response.status_code == 200, response.text
         return response.json()["activities"]
+
+    async def app_get(self, path: str, **params: Any) -> httpx.Response:
+        return await self.client.get(path, params=params, headers=app_auth(self.workspace))
+
+    async def relationships(self, identifier: str, id_type: str = "id") -> list[dict[str, Any]]:
+        """A person's relationships as the App API lists them."""
+        response = await self.app_get(f"/v1/customers/{identifier}/relationships", id_type=id_type)
+        assert response.status_code == 200, response.text
+        return response.json()["cio_relationships"]
+
+    async def object(self, type_id: int | str, object_id: str) -> dict[str, Any] | None:
+        """The App API's view of an object, or None when it does not exist."""
+        response = await self.app_get(f"/v1/objects/{type_id}/{object_id}/attributes")
+        if response.status_code == 404:
+            return None
+        assert response.status_code == 200, response.text
+        return response.json()["object"]
+
+    async def entities(self, *entities: dict[str, Any]) -> httpx.Response:
+        """A Track API v2 batch; the response is returned whatever its status."""
+        return await self.client.post("/api/v2/batch", json={"batch": list(entities)}, headers=track_auth(self.workspace))
+
+    async def delivery_reports(self, delivery_id: str) -> list[messaging.DeliveryReport]:
+        """Metrics reported for a delivery (read from storage: deliveries have no read API yet)."""
+
+        def read(conn: Connection) -> list[messaging.DeliveryReport]:
+            return messaging.list_delivery_reports(conn, workspace_id=self.workspace.workspace.id, delivery_id=delivery_id)
+
+        return await self.services.db.read(read)

@@ -13,15 +13,22 @@ from tidings.errors import InvalidInput, LimitExceeded
 from tidings.ingest import decompress_body, pipelines
 from tidings.log import (
     DeleteDevice,
+    DeleteObject,
     DeletePerson,
     Identify,
+    IdentifyObject,
     Merge,
     Message,
+    ObjectRef,
     Page,
     PersonRef,
+    RelatedObject,
+    RelatedPerson,
+    ReportDelivery,
     Screen,
     SuppressPerson,
     Track,
+    Unrelate,
     UnsuppressPerson,
     UpsertDevice,
 )
@@ -102,11 +109,127 @@ def test_alias_merges_previous_id_into_user_id() -> None:
     assert str(_error({"userId": "u1"}, "alias")) == "previousId is required"
 
 
-def test_group_and_object_events_are_not_applied() -> None:
-    assert pipelines.translate({"userId": "u1", "groupId": "g1"}, received_at=NOW, call_type="group") == []
-    assert str(_error({"userId": "u1"}, "group")) == "groupId is required"
-    for event in ("Object Deleted", "Relationship Deleted", "Report Delivery Event"):
-        assert pipelines.translate({"userId": "u1", "event": event}, received_at=NOW, call_type="track") == []
+# Objects and relationships
+
+
+def test_group_updates_the_object_and_relates_the_caller() -> None:
+    call = {
+        "userId": "u1",
+        "groupId": "acme",
+        "traits": {"name": "Acme", "objectTypeId": "2", "relationshipAttributes": {"role": "admin"}},
+    }
+    assert _one(call, "group") == IdentifyObject(
+        received_at=NOW,
+        object=ObjectRef(type_id=2, object_id="acme"),
+        attributes={"name": "Acme"},
+        add_relationships=[RelatedPerson(person=PersonRef(user_id="u1"), attributes={"role": "admin"})],
+    )
+
+
+@pytest.mark.parametrize("key", ["relationshipAttributes", "relationship_traits", "relationshipTraits"])
+def test_group_reads_relationship_attributes_under_every_documented_name(key: str) -> None:
+    message = _one({"userId": "u1", "groupId": "g", "traits": {key: {"seat": 1}}}, "group")
+    assert isinstance(message, IdentifyObject)
+    assert message.add_relationships[0].attributes == {"seat": 1} and message.attributes == {}
+
+
+def test_group_without_a_user_only_updates_the_object_of_type_one() -> None:
+    message = _one({"anonymousId": "a1", "groupId": 42, "traits": {"plan": "pro"}}, "group")
+    assert message == IdentifyObject(received_at=NOW, object=ObjectRef(type_id=1, object_id="42"), attributes={"plan": "pro"})
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        ({"userId": "u1"}, "groupId"),
+        ({"userId": "u1", "groupId": "g", "traits": {"objectTypeId": "zero"}}, "traits.object_type_id"),
+        ({"userId": "u1", "groupId": "g", "traits": {"objectTypeId": 0}}, "traits.object_type_id"),
+        ({"userId": "u1", "groupId": "g" * 151}, "groupId"),
+        ({"userId": "u1", "groupId": "g", "traits": {"relationship": "x"}}, "traits.relationship"),
+        ({"userId": "u1", "groupId": "g", "traits": {"relationshipAttributes": []}}, "traits.relationshipAttributes"),
+    ],
+)
+def test_group_refuses_what_customer_io_refuses(call: dict[str, Any], field: str) -> None:
+    assert _error(call, "group").field == field
+
+
+def test_identify_with_object_traits_relates_the_person() -> None:
+    call = {"userId": "u1", "traits": {"plan": "pro", "objectId": "acme", "object_type_id": 3, "relationshipTraits": {"r": 1}}}
+    assert _one(call, "identify") == Identify(
+        received_at=NOW,
+        person=PersonRef(user_id="u1"),
+        traits={"plan": "pro"},
+        add_relationships=[RelatedObject(object=ObjectRef(type_id=3, object_id="acme"), attributes={"r": 1})],
+    )
+
+
+@pytest.mark.parametrize("event", ["Object Deleted", "Delete Object"])
+def test_object_deleted_deletes_the_object_whoever_sends_it(event: str) -> None:
+    call = {"anonymousId": "anything", "event": event, "properties": {"objectId": "acme", "objectTypeId": 2}}
+    assert _one(call, "track") == DeleteObject(received_at=NOW, object=ObjectRef(type_id=2, object_id="acme"))
+    assert _error({"userId": "u1", "event": event}, "track").field == "properties.object_id"
+
+
+@pytest.mark.parametrize("event", ["Relationship Deleted", "Delete Relationship"])
+def test_relationship_deleted_unrelates_the_user_or_the_email(event: str) -> None:
+    by_user = _one({"userId": "u1", "event": event, "properties": {"objectId": "acme"}}, "track")
+    assert by_user == Unrelate(received_at=NOW, person=PersonRef(user_id="u1"), objects=[ObjectRef(object_id="acme")])
+    by_email = _one({"anonymousId": "a", "event": event, "properties": {"objectId": "acme", "email": "a@b.co"}}, "track")
+    assert isinstance(by_email, Unrelate) and by_email.person == PersonRef(email="a@b.co")
+    assert _error({"anonymousId": "a", "event": event, "properties": {"objectId": "acme"}}, "track").field == "userId"
+
+
+def test_report_delivery_event_is_recorded_against_its_delivery() -> None:
+    call = {
+        "anonymousId": "dlv-1",
+        "event": "Report Delivery Event",
+        "properties": {"recipient": "tok", "metric": "Opened", "deliveryId": "dlv-1", "href": "app://x", "other": 1},
+        "timestamp": "2026-03-01T11:00:00Z",
+    }
+    assert _one(call, "track") == ReportDelivery(
+        received_at=NOW,
+        delivery_id="dlv-1",
+        metric="opened",
+        recipient="tok",
+        timestamp=datetime(2026, 3, 1, 11, tzinfo=UTC),
+        details={"href": "app://x"},
+    )
+    assert _error({"anonymousId": "d", "event": "Report Delivery Event", "properties": {"metric": "opened"}}, "track").field == (
+        "properties.deliveryId"
+    )
+    bad_metric = {"anonymousId": "d", "event": "Report Delivery Event", "properties": {"deliveryId": "d", "metric": "x"}}
+    assert _error(bad_metric, "track").field == "properties.metric"
+
+
+def test_report_content_event_is_not_stored_as_an_event() -> None:
+    assert pipelines.translate({"userId": "u1", "event": "Report Content Event"}, received_at=NOW, call_type="track") == []
+
+
+# App lifecycle events
+
+
+def test_application_opened_is_an_event_and_refreshes_the_device() -> None:
+    call = {
+        "userId": "u1",
+        "event": "Application Opened",
+        "messageId": "m1",
+        "context": {"device": {"token": "tok", "type": "ios"}},
+    }
+    event, device = pipelines.translate(call, received_at=NOW, call_type="track")
+    assert isinstance(event, Track) and event.name == "Application Opened" and event.message_id == "m1"
+    assert device == UpsertDevice(received_at=NOW, person=PersonRef(user_id="u1"), token="tok", platform="ios")
+
+
+def test_application_uninstalled_removes_the_device() -> None:
+    call = {"userId": "u1", "event": "Application Uninstalled", "context": {"device": {"token": "tok"}}}
+    _, device = pipelines.translate(call, received_at=NOW, call_type="track")
+    assert device == DeleteDevice(received_at=NOW, person=PersonRef(user_id="u1"), token="tok")
+
+
+def test_application_events_without_a_token_or_a_user_are_only_events() -> None:
+    assert len(pipelines.translate({"userId": "u1", "event": "Application Installed"}, received_at=NOW, call_type="track")) == 1
+    anonymous = {"anonymousId": "a", "event": "Application Installed", "context": {"device": {"token": "t", "type": "ios"}}}
+    assert len(pipelines.translate(anonymous, received_at=NOW, call_type="track")) == 1
 
 
 def test_type_comes_from_the_call_when_the_endpoint_gives_none() -> None:
@@ -115,6 +238,12 @@ def test_type_comes_from_the_call_when_the_endpoint_gives_none() -> None:
 
 
 # Timestamps
+
+
+def test_integer_timestamps_too_large_for_seconds_are_milliseconds() -> None:
+    # The iOS SDK sends ISO strings because "a bare integer here is read as milliseconds".
+    message = _one({"userId": "u1", "event": "e", "timestamp": 1769940000123}, "track")
+    assert isinstance(message, Track) and message.timestamp == datetime(2026, 2, 1, 10, 0, 0, 123000, tzinfo=UTC)
 
 
 def test_explicit_timestamp_wins_in_iso_or_unix_seconds() -> None:

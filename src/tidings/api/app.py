@@ -14,6 +14,7 @@ import tidings
 from tidings.api.app_api import app_api_router
 from tidings.api.auth import Authenticator
 from tidings.api.errors import error_response, exception_handlers
+from tidings.api.objects import objects_router
 from tidings.api.paths import KeepEncodedSlashes
 from tidings.api.pipelines import pipelines_router
 from tidings.api.track import track_router
@@ -44,6 +45,7 @@ def create_app(services: Services, *, roles: Iterable[Role] = tuple(Role)) -> Fa
     auth = Authenticator(services.db, clock=services.clock)
     app.include_router(track_router(services, auth))
     app.include_router(app_api_router(services, auth))
+    app.include_router(objects_router(services, auth))
     app.include_router(pipelines_router(services, auth))
     app.add_middleware(KeepEncodedSlashes)
     return app

@@ -1,7 +1,8 @@
-"""Customer.io's App API read-back (`/v1/customers...`), authenticated with a Bearer App API key.
+"""Customer.io's App API read-back of people (`/v1/customers...`), authenticated with a Bearer App API key.
 
 Shapes follow what integrators read back from Customer.io: attribute values as strings, a
-`timestamps` map of last updates, devices, and an activity feed paged with an opaque cursor.
+`timestamps` map of last updates, devices, relationships, and an activity feed paged with an
+opaque cursor. Anonymous activity waiting for a merge is readable by anonymous id.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from tidings.api.auth import Authenticator
 from tidings.api.responses import FastJSONResponse
 from tidings.clock import to_unix
 from tidings.errors import InvalidInput, NotFound
-from tidings.people import Activity, Device, IdentifierKind, Person, ResolvedRef
+from tidings.people import Activity, Device, IdentifierKind, Person, PersonRelationship, ResolvedRef
 from tidings.services import Services
 
-__all__ = ["app_api_router"]
+__all__ = ["app_api_router", "as_string"]
 
 _ACTIVITY_PAGE_DEFAULT = 10
 _ACTIVITY_PAGE_MAX = 100
@@ -88,6 +89,35 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
             }
         )
 
+    async def relationships(request: Request, identifier: str, id_type: str = "id") -> Response:
+        """The objects a person relates to, with the relationships' attributes."""
+        workspace = await auth.app_workspace(request)
+
+        def read(conn: Connection) -> list[PersonRelationship]:
+            person = _person(conn, workspace.id, identifier, id_type)
+            return people.list_person_relationships(conn, workspace_id=workspace.id, cio_id=person.cio_id)
+
+        found = await services.db.read(read)
+        return FastJSONResponse({"cio_relationships": [_relationship(r) for r in found]})
+
+    async def anonymous_activities(request: Request, anonymous_id: str, limit: int = _ACTIVITY_PAGE_MAX) -> Response:
+        """Events of an anonymous id that no identify has merged yet, newest first."""
+        workspace = await auth.app_workspace(request)
+        if not 1 <= limit <= _ACTIVITY_PAGE_MAX:
+            raise InvalidInput(f"limit must be between 1 and {_ACTIVITY_PAGE_MAX}", field="limit")
+        found = [] if _NUL in anonymous_id else await services.db.read(
+            people.list_anonymous_events, workspace_id=workspace.id, anonymous_id=anonymous_id, limit=limit
+        )
+        return FastJSONResponse(
+            {
+                "activities": [
+                    {"id": a.key, "type": a.type, "name": a.name, "timestamp": to_unix(a.timestamp), "data": a.data}
+                    for a in found
+                ],
+                "anonymous_id": anonymous_id,
+            }
+        )
+
     async def messages(request: Request, identifier: str, id_type: str = "id") -> Response:
         """Deliveries sent to a person (none until messaging exists)."""
         workspace = await auth.app_workspace(request)
@@ -98,6 +128,8 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
     router.add_api_route("/customers/{identifier:segment}/attributes", attributes, methods=["GET"])
     router.add_api_route("/customers/{identifier:segment}/activities", activities, methods=["GET"])
     router.add_api_route("/customers/{identifier:segment}/messages", messages, methods=["GET"])
+    router.add_api_route("/customers/{identifier:segment}/relationships", relationships, methods=["GET"])
+    router.add_api_route("/anonymous/{anonymous_id:segment}/activities", anonymous_activities, methods=["GET"])
     return router
 
 
@@ -119,7 +151,7 @@ def _person_with_devices(conn: Connection, workspace_id: int, identifier: str, i
 
 def _customer(person: Person, devices: list[Device]) -> dict[str, Any]:
     identifiers = {"id": person.id, "email": person.email, "cio_id": person.cio_id}
-    attributes = {name: _as_string(value) for name, value in person.attributes.items()}
+    attributes = {name: as_string(value) for name, value in person.attributes.items()}
     attributes.update({name: value for name, value in identifiers.items() if value is not None})
     return {
         "id": person.id,
@@ -140,7 +172,17 @@ def _customer(person: Person, devices: list[Device]) -> dict[str, Any]:
     }
 
 
-def _as_string(value: Any) -> str:
+def _relationship(relationship: PersonRelationship) -> dict[str, Any]:
+    obj = relationship.object
+    return {
+        # Documented as an integer, returned as a string.
+        "object_type_id": str(obj.type_id),
+        "identifiers": {"object_id": obj.object_id, "cio_object_id": obj.cio_object_id},
+        "attributes": {name: as_string(value) for name, value in relationship.attributes.items()},
+    }
+
+
+def as_string(value: Any) -> str:
     """Customer.io returns every attribute value as a string; non-strings are JSON-encoded."""
     return value if isinstance(value, str) else _encode(value).decode()
 

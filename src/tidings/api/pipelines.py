@@ -77,7 +77,7 @@ def pipelines_router(services: Services, auth: Authenticator) -> APIRouter:
             }
         )
 
-    for call_type, short in (("identify", "i"), ("track", "t"), ("page", "p"), ("screen", "s"), ("alias", "a")):
+    for call_type, short in (("identify", "i"), ("track", "t"), ("page", "p"), ("screen", "s"), ("group", "g"), ("alias", "a")):
         handle = endpoint(call_type)
         router.add_api_route(f"/v1/{call_type}", handle, methods=["POST"], response_class=FastJSONResponse)
         router.add_api_route(

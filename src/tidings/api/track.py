@@ -1,7 +1,10 @@
-"""Customer.io's Track API v1 (`/api/v1/...`, `/auth`), authenticated with site id and API key.
+"""Customer.io's Track API (`/api/v1/...`, `/api/v2/entity`, `/api/v2/batch`, `/auth`),
+authenticated with site id and API key.
 
-Each call is validated, turned into a canonical message and committed to the log before the answer;
-processing happens after, as at Customer.io.
+Each call is validated, turned into canonical messages and committed to the log before the answer;
+processing happens after, as at Customer.io. v1 errors answer `{"meta": {"error": ...}}`; v2
+errors answer `{"errors": [{"reason", "field", "message"}]}`, and a batch with some bad entities
+answers 207 listing them by `batch_index` while the good ones are accepted.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from starlette.responses import Response
 
 from tidings.api.auth import Authenticator
 from tidings.api.responses import EMPTY_OBJECT, FastJSONResponse
-from tidings.ingest import TrackLimits, decode_body, track_api
+from tidings.errors import InvalidInput, LimitExceeded
+from tidings.ingest import TrackLimits, decode_body, track_api, track_v2
 from tidings.log import Message
 from tidings.services import Services
 from tidings.workspaces import Workspace
@@ -90,6 +94,41 @@ def track_router(services: Services, auth: Authenticator) -> APIRouter:
         await auth.track_workspace(request)
         return FastJSONResponse(EMPTY_OBJECT)
 
+    async def entity(request: Request) -> Response:
+        """Track API v2: one person, object or delivery operation."""
+        workspace = await auth.track_workspace(request)
+        limits = TrackLimits.for_workspace(workspace.limits)
+        try:
+            body = decode_body(await request.body(), content_type="application/json", limit=limits.body_bytes)
+            message = track_v2.entity(body, received_at=services.clock.now(), limits=limits)
+        except InvalidInput as exc:
+            return FastJSONResponse({"errors": [_v2_error(exc)]}, status_code=400)
+        await services.log.append(workspace.id, [message])
+        return FastJSONResponse(EMPTY_OBJECT)
+
+    async def batch(request: Request) -> Response:
+        """Track API v2: many operations; bad entities are listed by index and the rest accepted."""
+        workspace = await auth.track_workspace(request)
+        limits = TrackLimits.for_workspace(workspace.limits)
+        received_at = services.clock.now()
+        try:
+            body = decode_body(await request.body(), content_type="application/json", limit=limits.batch_body_bytes)
+            entities = track_v2.batch_entities(body, limits=limits)
+        except InvalidInput as exc:
+            return FastJSONResponse({"errors": [_v2_error(exc)]}, status_code=400)
+        messages: list[Message] = []
+        errors: list[dict[str, Any]] = []
+        for index, value in enumerate(entities):
+            try:
+                messages.append(track_v2.entity(value, received_at=received_at, limits=limits))
+            except InvalidInput as exc:
+                errors.append({"batch_index": index, **_v2_error(exc)})
+        if messages:
+            await services.log.append(workspace.id, messages)
+        if errors:
+            return FastJSONResponse({"errors": errors}, status_code=207)
+        return FastJSONResponse(EMPTY_OBJECT)
+
     prefix = "/api/v1"
     routes: list[tuple[str, Callable[..., Any], list[str]]] = [
         (f"{prefix}/customers/{{identifier:segment}}", identify, ["PUT"]),
@@ -103,7 +142,17 @@ def track_router(services: Services, auth: Authenticator) -> APIRouter:
         (f"{prefix}/merge_customers", merge_customers, ["POST"]),
         (f"{prefix}/accounts/region", region, ["GET"]),
         ("/auth", check_credentials, ["GET"]),
+        ("/api/v2/entity", entity, ["POST"]),
+        ("/api/v2/batch", batch, ["POST"]),
     ]
     for path, endpoint, methods in routes:
         router.add_api_route(path, endpoint, methods=methods, response_class=FastJSONResponse)
     return router
+
+
+def _v2_error(exc: InvalidInput) -> dict[str, Any]:
+    return {
+        "reason": "too_large" if isinstance(exc, LimitExceeded) else "invalid",
+        "field": exc.field or "",
+        "message": str(exc),
+    }

@@ -28,13 +28,17 @@ __all__ = [
     "activities",
     "anonymous_merges",
     "app_api_keys",
+    "delivery_reports",
     "devices",
     "events",
     "log_cursors",
     "message_ids",
     "message_log",
     "metadata",
+    "object_types",
+    "objects",
     "people",
+    "relationships",
     "sources",
     "suppressions",
     "track_credentials",
@@ -229,4 +233,61 @@ anonymous_merges = Table(
     Column("anonymous_id", String(150), primary_key=True),
     Column("cio_id", String(32), nullable=False),
     Column("merged_at", UtcDateTime, nullable=False),
+)
+
+object_types = Table(
+    "object_types",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True),
+    # Customer.io numbers types from 1 and never reuses a number.
+    Column("type_id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(100), nullable=False),
+    Column("singular_name", String(100), nullable=False),
+    # How Liquid names the type's objects: `{{ objects.<liquid_identifier> }}`.
+    Column("liquid_identifier", String(100), nullable=False),
+    Column("is_enabled", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+objects = Table(
+    "objects",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True),
+    # Generated and immutable, like a person's cio_id.
+    Column("cio_object_id", String(32), primary_key=True),
+    Column("type_id", Integer, nullable=False),
+    Column("object_id", String(150), nullable=False),
+    Column("attributes", Json, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("workspace_id", "type_id", "object_id"),
+)
+
+relationships = Table(
+    "relationships",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True),
+    Column("cio_id", String(32), primary_key=True),
+    Column("cio_object_id", String(32), primary_key=True),
+    Column("attributes", Json, nullable=False),
+    # Relationships have no history at Customer.io: this is when the relationship was first set.
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_relationships_object", "workspace_id", "cio_object_id"),
+)
+
+delivery_reports = Table(
+    "delivery_reports",
+    metadata,
+    Column("pk", BigId, primary_key=True, autoincrement=True),
+    Column("workspace_id", Integer, nullable=False),
+    # Metrics that devices and apps report about a message (Pipelines "Report Delivery Event",
+    # Track v2 delivery events), kept by delivery id for the delivery they describe.
+    Column("delivery_id", String(200), nullable=False),
+    Column("metric", String(20), nullable=False),
+    Column("recipient", Text),
+    Column("data", Json, nullable=False),
+    Column("timestamp", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Index("ix_delivery_reports_delivery", "workspace_id", "delivery_id"),
 )

@@ -1,10 +1,11 @@
 """Pipelines (Segment-spec) calls → canonical messages, as Customer.io's Journeys destination applies them.
 
-`translate` takes one decoded call (identify, track, page, screen, alias, and group, which this
-version does not apply) and returns the messages to log: none for a call Journeys ignores (an
-anonymous identify, a group call, an object event), one otherwise. Semantic track events
-("Device Created or Updated", "User Deleted", ...) become platform operations. `batch_calls` opens
-a `/v1/batch` body. Errors are InvalidInput, in the words of Customer.io's strict mode.
+`translate` takes one decoded call (identify, track, page, screen, alias, group) and returns the
+messages to log: none for a call Journeys ignores (an anonymous identify), usually one. Semantic
+track events ("Device Created or Updated", "User Deleted", "Object Deleted", "Report Delivery
+Event", ...) become platform operations; a group call updates an object and relates the caller to
+it. `batch_calls` opens a `/v1/batch` body. Errors are InvalidInput, in the words of Customer.io's
+strict mode.
 """
 
 from __future__ import annotations
@@ -15,20 +16,29 @@ from typing import Any
 from tidings.clock import from_unix
 from tidings.errors import InvalidInput, LimitExceeded
 from tidings.ingest.limits import TrackLimits
+from tidings.ingest.objects import object_attributes, object_ref, relationship_attributes
 from tidings.log import (
     DeleteDevice,
+    DeleteObject,
     DeletePerson,
     Identify,
+    IdentifyObject,
     Merge,
     Message,
+    ObjectRef,
     Page,
     PersonRef,
+    RelatedObject,
+    RelatedPerson,
+    ReportDelivery,
     Screen,
     SuppressPerson,
     Track,
+    Unrelate,
     UnsuppressPerson,
     UpsertDevice,
 )
+from tidings.messaging import DELIVERY_METRICS
 
 __all__ = ["CALL_TYPES", "batch_calls", "translate"]
 
@@ -43,15 +53,19 @@ _DEVICE_DELETE = frozenset({"Device Deleted"})
 _PERSON_DELETE = frozenset({"User Deleted", "Delete Person"})
 _PERSON_SUPPRESS = frozenset({"User Suppressed", "Suppress Person"})
 _PERSON_UNSUPPRESS = frozenset({"User Unsuppressed", "Unsuppress Person"})
-# Object, relationship and delivery-report events: not applied by this version, never stored as events.
-_NOT_APPLIED = frozenset({
-    "Object Deleted",
-    "Delete Object",
-    "Relationship Deleted",
-    "Delete Relationship",
-    "Report Delivery Event",
-    "Report Content Event",
-})
+_OBJECT_DELETE = frozenset({"Object Deleted", "Delete Object", "Group Deleted"})
+_RELATIONSHIP_DELETE = frozenset({"Relationship Deleted", "Delete Relationship"})
+_DELIVERY_REPORT = frozenset({"Report Delivery Event"})
+# In-app content reports feed a product tidings does not have yet; they are not stored as events.
+_IGNORED = frozenset({"Report Content Event"})
+# The app lifecycle events also maintain the device named in `context.device`.
+_APP_DEVICE_UPSERT = frozenset({"Application Installed", "Application Opened"})
+_APP_DEVICE_DELETE = frozenset({"Application Uninstalled"})
+# Traits that steer a group or identify call rather than set object or person attributes.
+_OBJECT_TYPE_KEYS = ("objectTypeId", "object_type_id")
+_RELATIONSHIP_KEYS = ("relationshipAttributes", "relationship_traits", "relationshipTraits")
+_IDENTIFY_OBJECT_KEYS = frozenset({"objectId", "object_id", *_OBJECT_TYPE_KEYS, *_RELATIONSHIP_KEYS})
+_DELIVERY_DETAIL_KEYS = ("href", "reason", "actionName", "actionValue")
 _LIMITS = TrackLimits()
 
 
@@ -76,24 +90,24 @@ def translate(call: dict[str, Any], *, received_at: datetime, call_type: str | N
         raise InvalidInput("type must be one of: identify, track, page, screen, group, alias", field="type")
     user_id = _identifier(call, "userId")
     anonymous_id = _identifier(call, "anonymousId")
-    if kind == "group":
-        if _identifier(call, "groupId") is None:
-            raise InvalidInput("groupId is required", field="groupId")
-        return []
-    if user_id is None and anonymous_id is None:
-        raise InvalidInput("userId or anonymousId is required", field="userId")
     message_id = _message_id(call)
     person = PersonRef(user_id=user_id) if user_id is not None else None
+    if kind == "group":
+        return [_group(call, person=person, received_at=received_at, message_id=message_id)]
+    if user_id is None and anonymous_id is None:
+        raise InvalidInput("userId or anonymousId is required", field="userId")
     if kind == "identify":
         if person is None:
             return []  # Journeys ignores anonymous identify calls
+        traits = _identify_traits(call)
         return [
             Identify(
                 received_at=received_at,
                 message_id=message_id,
                 person=person,
-                traits=_identify_traits(call),
+                traits={k: v for k, v in traits.items() if k not in _IDENTIFY_OBJECT_KEYS},
                 anonymous_id=anonymous_id,
+                add_relationships=_identify_relationships(traits),
             )
         ]
     if kind == "alias":
@@ -116,9 +130,11 @@ def translate(call: dict[str, Any], *, received_at: datetime, call_type: str | N
         name = _name(call.get("event"), "event")
         if name is None:
             raise InvalidInput("event is required", field="event")
-        if name in _NOT_APPLIED:
+        if name in _IGNORED:
             return []
-        semantic = _semantic(name, call, properties, person=person, received_at=received_at, message_id=message_id)
+        semantic = _semantic(
+            name, call, properties, person=person, received_at=received_at, message_id=message_id, timestamp=timestamp
+        )
         if semantic is not None:
             return [semantic]
     else:
@@ -129,17 +145,76 @@ def translate(call: dict[str, Any], *, received_at: datetime, call_type: str | N
             raise InvalidInput("name is required", field="name")
     if len(name.encode()) > _LIMITS.event_name_bytes:
         raise LimitExceeded(f"event name cannot be longer than {_LIMITS.event_name_bytes} bytes", field="event")
-    return [
-        _EVENT_MESSAGES[kind](
-            received_at=received_at,
-            message_id=message_id,
-            person=person,
-            anonymous_id=anonymous_id if person is None else None,
-            name=name,
-            properties=properties,
-            timestamp=timestamp,
-        )
-    ]
+    event = _EVENT_MESSAGES[kind](
+        received_at=received_at,
+        message_id=message_id,
+        person=person,
+        anonymous_id=anonymous_id if person is None else None,
+        name=name,
+        properties=properties,
+        timestamp=timestamp,
+    )
+    device = _app_device_change(name, call, person=person, received_at=received_at) if kind == "track" else None
+    return [event] if device is None else [event, device]
+
+
+def _group(call: dict[str, Any], *, person: PersonRef | None, received_at: datetime, message_id: str | None) -> Message:
+    """A group call: the object `groupId` names gets the traits, and the caller (if identified) a
+    relationship to it. Without a userId only the object changes, as at Customer.io."""
+    group_id = _identifier(call, "groupId")
+    if group_id is None:
+        raise InvalidInput("groupId is required", field="groupId")
+    traits = _object(call.get("traits"), "traits")
+    type_key = next((k for k in _OBJECT_TYPE_KEYS if k in traits), None)
+    ref = object_ref(
+        {"object_id": group_id, "object_type_id": call.get("objectTypeId", traits.get(type_key) if type_key else None)},
+        field="traits",
+        limits=_LIMITS,
+    )
+    relationship = _relationship_traits(traits)
+    attributes = {k: v for k, v in traits.items() if k not in _OBJECT_TYPE_KEYS and k not in _RELATIONSHIP_KEYS}
+    return IdentifyObject(
+        received_at=received_at,
+        message_id=message_id,
+        object=ref,
+        attributes=object_attributes(attributes, field="traits"),
+        add_relationships=[] if person is None else [RelatedPerson(person=person, attributes=relationship)],
+    )
+
+
+def _identify_relationships(traits: dict[str, Any]) -> list[RelatedObject]:
+    """An identify may relate the person to an object with `objectId`, `objectTypeId` and relationship traits."""
+    if traits.get("objectId", traits.get("object_id")) in (None, ""):
+        return []
+    ref = object_ref(traits, field="traits", limits=_LIMITS)
+    return [RelatedObject(object=ref, attributes=_relationship_traits(traits))]
+
+
+def _relationship_traits(traits: dict[str, Any]) -> dict[str, Any]:
+    """Relationship attributes, under any of the three names Customer.io's docs use."""
+    key = next((k for k in _RELATIONSHIP_KEYS if k in traits), None)
+    return relationship_attributes(traits.get(key) if key else None, field=f"traits.{key}")
+
+
+def _app_device_change(
+    name: str, call: dict[str, Any], *, person: PersonRef | None, received_at: datetime
+) -> Message | None:
+    """The device change an app lifecycle event implies, when it carries a device token.
+
+    It has no message id: the event it comes with carries the call's, and applying it twice is harmless.
+    """
+    if person is None or (name not in _APP_DEVICE_UPSERT and name not in _APP_DEVICE_DELETE):
+        return None
+    device = _object(_object(call.get("context"), "context").get("device"), "context.device")
+    token = _first_text(device.get("token"))
+    if token is None:
+        return None
+    if name in _APP_DEVICE_DELETE:
+        return DeleteDevice(received_at=received_at, person=person, token=token)
+    platform = (_first_text(device.get("type")) or "").lower()
+    if platform not in _PLATFORMS:
+        return None
+    return UpsertDevice(received_at=received_at, person=person, token=token, platform=platform)
 
 
 def _semantic(
@@ -150,13 +225,23 @@ def _semantic(
     person: PersonRef | None,
     received_at: datetime,
     message_id: str | None,
+    timestamp: datetime | None,
 ) -> Message | None:
     """The platform operation a semantic event names, or None for an ordinary event."""
+    if name in _OBJECT_DELETE:
+        ref = _event_object(properties)
+        return DeleteObject(received_at=received_at, message_id=message_id, object=ref)
+    if name in _RELATIONSHIP_DELETE:
+        ref = _event_object(properties)
+        return Unrelate(
+            received_at=received_at, message_id=message_id, person=_person_or_email(person, properties, name), objects=[ref]
+        )
+    if name in _DELIVERY_REPORT:
+        return _delivery_report(properties, received_at=received_at, message_id=message_id, timestamp=timestamp)
     if name in _PERSON_DELETE:
-        email = properties.get("email")
-        if person is None and isinstance(email, str) and email.strip():
-            person = PersonRef(email=email.strip())
-        return DeletePerson(received_at=received_at, message_id=message_id, person=_known(person, name))
+        return DeletePerson(
+            received_at=received_at, message_id=message_id, person=_person_or_email(person, properties, name)
+        )
     if name in _PERSON_SUPPRESS:
         return SuppressPerson(received_at=received_at, message_id=message_id, person=_known(person, name))
     if name in _PERSON_UNSUPPRESS:
@@ -187,6 +272,48 @@ def _semantic(
         last_used=_moment(last_used, "properties.device.last_used") if last_used not in (None, "") else None,
         attributes=attributes,
     )
+
+
+def _event_object(properties: dict[str, Any]) -> ObjectRef:
+    """The object an "Object Deleted" or "Relationship Deleted" event names in its properties."""
+    return object_ref(
+        {
+            "object_id": properties.get("objectId", properties.get("object_id")),
+            "object_type_id": properties.get("objectTypeId", properties.get("object_type_id")),
+        },
+        field="properties",
+        limits=_LIMITS,
+    )
+
+
+def _delivery_report(
+    properties: dict[str, Any], *, received_at: datetime, message_id: str | None, timestamp: datetime | None
+) -> ReportDelivery:
+    delivery_id = _first_text(properties.get("deliveryId"), properties.get("delivery_id"))
+    if delivery_id is None:
+        raise InvalidInput("properties.deliveryId is required", field="properties.deliveryId")
+    metric = (_first_text(properties.get("metric")) or "").lower()
+    if metric not in DELIVERY_METRICS:
+        raise InvalidInput(
+            f"properties.metric must be one of: {', '.join(sorted(DELIVERY_METRICS))}", field="properties.metric"
+        )
+    return ReportDelivery(
+        received_at=received_at,
+        message_id=message_id,
+        delivery_id=delivery_id,
+        metric=metric,
+        recipient=_first_text(properties.get("recipient")),
+        timestamp=timestamp,
+        details={k: properties[k] for k in _DELIVERY_DETAIL_KEYS if properties.get(k) not in (None, "")},
+    )
+
+
+def _person_or_email(person: PersonRef | None, properties: dict[str, Any], event: str) -> PersonRef:
+    """The caller, or for events that allow it, the person `properties.email` names."""
+    email = properties.get("email")
+    if person is None and isinstance(email, str) and email.strip():
+        person = PersonRef(email=email.strip())
+    return _known(person, event)
 
 
 def _known(person: PersonRef | None, event: str) -> PersonRef:
@@ -224,6 +351,9 @@ def _moment(value: Any, field: str) -> datetime:
 
 
 def _unix(seconds: float, field: str) -> datetime:
+    # The iOS SDK notes that a bare integer is read as milliseconds; no date in seconds is this large.
+    if seconds >= 100_000_000_000:
+        seconds /= 1000
     if not 0 <= seconds < 100_000_000_000:
         raise InvalidInput(f"{field} must be an ISO-8601 date or a unix timestamp", field=field)
     return from_unix(seconds)

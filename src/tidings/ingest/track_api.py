@@ -14,6 +14,7 @@ import msgspec
 from tidings.clock import from_unix
 from tidings.errors import InvalidInput, LimitExceeded
 from tidings.ingest.limits import TrackLimits
+from tidings.ingest.objects import person_identifiers, v1_relationships
 from tidings.log import (
     DeleteDevice,
     DeletePerson,
@@ -30,11 +31,14 @@ from tidings.log import (
 
 __all__ = [
     "anonymous_event",
+    "check_attributes",
     "customer_event",
     "delete_customer",
     "delete_device",
+    "event_message",
     "identify",
     "merge_customers",
+    "parse_unix_timestamp",
     "suppress",
     "unsuppress",
     "upsert_device",
@@ -44,7 +48,6 @@ __all__ = [
 _IDENTIFY_CONTROL_KEYS = frozenset({"_timestamp", "_update", "anonymous_id", "cio_relationships"})
 _EVENT_TYPES = {"event": Track, "page": Page, "screen": Screen}
 _PLATFORMS = frozenset({"ios", "android"})
-_IDENTIFIER_KEYS = ("id", "email", "cio_id")
 _encode = msgspec.json.Encoder().encode
 
 
@@ -53,9 +56,26 @@ def identify(identifier: str, body: dict[str, Any], *, received_at: datetime, li
     if not identifier.strip():
         raise InvalidInput("id attribute must be present", field="id")
     person = _path_person(identifier, limits)
-    if "id" in body:
-        _check_id_attribute(body["id"], limits)
     attributes = {k: v for k, v in body.items() if k not in _IDENTIFY_CONTROL_KEYS}
+    check_attributes(attributes, limits)
+    attributes_at = body.get("_timestamp")
+    add_relationships, delete_relationships = v1_relationships(body.get("cio_relationships"), limits=limits)
+    return Identify(
+        received_at=received_at,
+        person=person,
+        traits=attributes,
+        anonymous_id=_anonymous_id(body, limits),
+        attributes_at=parse_unix_timestamp(attributes_at, "_timestamp") if attributes_at not in (None, "") else None,
+        update_only=_truthy(body.get("_update")),
+        add_relationships=add_relationships,
+        delete_relationships=delete_relationships,
+    )
+
+
+def check_attributes(attributes: dict[str, Any], limits: TrackLimits) -> None:
+    """Customer.io's per-call limits on a person's attributes: count, name length, value size."""
+    if "id" in attributes:
+        _check_id_attribute(attributes["id"], limits)
     if len(attributes) > limits.attributes_per_call:
         raise LimitExceeded(
             f"cannot identify more than {limits.attributes_per_call} attributes in one request", field="attributes"
@@ -67,28 +87,19 @@ def identify(identifier: str, body: dict[str, Any], *, received_at: datetime, li
             raise LimitExceeded(
                 f"value for attribute '{name}' cannot be longer than {limits.attribute_value_bytes} bytes", field=name
             )
-    attributes_at = body.get("_timestamp")
-    return Identify(
-        received_at=received_at,
-        person=person,
-        traits=attributes,
-        anonymous_id=_anonymous_id(body, limits),
-        attributes_at=_timestamp(attributes_at, "_timestamp") if attributes_at not in (None, "") else None,
-        update_only=_truthy(body.get("_update")),
-    )
 
 
 def customer_event(
     identifier: str, body: dict[str, Any], *, received_at: datetime, limits: TrackLimits
 ) -> Track:
     """`POST /api/v1/customers/{identifier}/events`: an event, page view or screen view."""
-    return _event(body, person=_path_person(identifier, limits), anonymous_id=None, received_at=received_at, limits=limits)
+    return event_message(body, person=_path_person(identifier, limits), anonymous_id=None, received_at=received_at, limits=limits)
 
 
 def anonymous_event(body: dict[str, Any], *, received_at: datetime, limits: TrackLimits) -> Track:
     """`POST /api/v1/events`: an event with no person, merged later by its `anonymous_id`."""
     anonymous_id = _anonymous_id(body, limits)
-    return _event(body, person=None, anonymous_id=anonymous_id, received_at=received_at, limits=limits)
+    return event_message(body, person=None, anonymous_id=anonymous_id, received_at=received_at, limits=limits)
 
 
 def upsert_device(identifier: str, body: dict[str, Any], *, received_at: datetime, limits: TrackLimits) -> UpsertDevice:
@@ -112,7 +123,7 @@ def upsert_device(identifier: str, body: dict[str, Any], *, received_at: datetim
         person=_path_person(identifier, limits),
         token=token,
         platform=platform,
-        last_used=_timestamp(last_used, "device.last_used") if last_used not in (None, "") else None,
+        last_used=parse_unix_timestamp(last_used, "device.last_used") if last_used not in (None, "") else None,
         attributes={**extra, **attributes},
     )
 
@@ -147,20 +158,15 @@ def merge_customers(body: dict[str, Any], *, received_at: datetime, limits: Trac
 
 
 def _merge_side(side: Any, name: str, limits: TrackLimits) -> PersonRef:
-    if not isinstance(side, dict):
-        raise InvalidInput(f"{name} is required and must be an object", field=name)
-    given = {k: v for k, v in side.items() if k in _IDENTIFIER_KEYS and v not in (None, "")}
-    if len(given) != 1 or len(side) != 1:
+    if isinstance(side, dict) and len(side) > 1:
         raise InvalidInput(f"{name} must have exactly one of id, email or cio_id", field=name)
-    (kind, value), = given.items()
-    if not isinstance(value, (str, int)) or isinstance(value, bool) or len(str(value)) > limits.identifier_chars:
-        raise InvalidInput(f"{name} {kind} must be a string of at most {limits.identifier_chars} characters", field=f"{name}.{kind}")
-    return PersonRef(**{kind: str(value)})
+    return person_identifiers(side, field=name, limits=limits)
 
 
-def _event(
+def event_message(
     body: dict[str, Any], *, person: PersonRef | None, anonymous_id: str | None, received_at: datetime, limits: TrackLimits
 ) -> Track:
+    """An event, page view or screen view from a v1 body: `name`, `data`, `type`, `timestamp`, `id`."""
     name = body.get("name")
     if not isinstance(name, (str, int, float)) or isinstance(name, bool) or not str(name).strip():
         raise InvalidInput("event name must not be blank", field="name")
@@ -187,7 +193,7 @@ def _event(
         anonymous_id=anonymous_id,
         name=name,
         properties=data,
-        timestamp=_timestamp(timestamp, "timestamp") if timestamp not in (None, "") else None,
+        timestamp=parse_unix_timestamp(timestamp, "timestamp") if timestamp not in (None, "") else None,
         event_id=event_id,
     )
 
@@ -224,7 +230,7 @@ def _check_id_attribute(value: Any, limits: TrackLimits) -> None:
         raise LimitExceeded(f"id attribute cannot be longer than {limits.identifier_chars} characters", field="id")
 
 
-def _timestamp(value: Any, field: str) -> datetime:
+def parse_unix_timestamp(value: Any, field: str) -> datetime:
     """Unix seconds, as a number or a numeric string; milliseconds and dates are refused."""
     try:
         seconds = float(value) if not isinstance(value, bool) else float("nan")

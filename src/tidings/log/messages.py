@@ -1,7 +1,7 @@
 """The canonical message: what every entry point turns its wire format into.
 
-Shaped after the Segment spec (identify, track, page, screen, alias) plus the platform operations
-Customer.io has (delete, suppress, unsuppress, devices). Nothing downstream of the log knows which
+Shaped after the Segment spec (identify, track, page, screen, alias, group) plus the platform
+operations Customer.io has (delete, suppress, unsuppress, devices, objects and relationships). Nothing downstream of the log knows which
 API a message came from. Messages are msgspec Structs so the log stores them as compact JSON.
 """
 
@@ -14,15 +14,24 @@ import msgspec
 
 __all__ = [
     "DeleteDevice",
+    "DeleteObject",
     "DeletePerson",
     "Identify",
+    "IdentifyObject",
     "Merge",
     "Message",
+    "ObjectRef",
     "Page",
     "PersonRef",
+    "Relate",
+    "RelatedObject",
+    "RelatedPerson",
+    "ReportDelivery",
     "Screen",
     "SuppressPerson",
     "Track",
+    "Unrelate",
+    "UnrelateObject",
     "UnsuppressPerson",
     "UpsertDevice",
     "decode_message",
@@ -43,6 +52,28 @@ class PersonRef(msgspec.Struct, frozen=True, omit_defaults=True):
     user_id: str | None = None
 
 
+class ObjectRef(msgspec.Struct, frozen=True, omit_defaults=True):
+    """How a message names an object: its type and object_id, or its cio_object_id."""
+
+    type_id: int = 1
+    object_id: str | None = None
+    cio_object_id: str | None = None
+
+
+class RelatedObject(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A relationship seen from the person: the object, and the relationship's attributes."""
+
+    object: ObjectRef
+    attributes: dict[str, Any] = {}
+
+
+class RelatedPerson(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A relationship seen from the object: the person, and the relationship's attributes."""
+
+    person: PersonRef
+    attributes: dict[str, Any] = {}
+
+
 class _Base(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_field="type"):
     received_at: datetime
     # The sender's message id (Pipelines `messageId`): a repeat within 12 hours is dropped.
@@ -57,6 +88,9 @@ class Identify(_Base, tag="identify"):
     attributes_at: datetime | None = None
     # Customer.io's `_update`: change an existing person, never create one.
     update_only: bool = False
+    # Track v1 `cio_relationships`, and object traits on a Pipelines identify.
+    add_relationships: list[RelatedObject] = []
+    delete_relationships: list[ObjectRef] = []
 
 
 class Track(_Base, kw_only=True, tag="track"):
@@ -111,6 +145,48 @@ class DeleteDevice(_Base, tag="device_delete"):
     token: str
 
 
+class IdentifyObject(_Base, tag="object_identify"):
+    """Create or update an object, and relate people to it (Pipelines group, Track v2 object identify)."""
+
+    object: ObjectRef
+    attributes: dict[str, Any] = {}
+    add_relationships: list[RelatedPerson] = []
+
+
+class DeleteObject(_Base, tag="object_delete"):
+    object: ObjectRef
+
+
+class UnrelateObject(_Base, tag="object_unrelate"):
+    """End the relationships of an object with the people named."""
+
+    object: ObjectRef
+    people: list[PersonRef]
+
+
+class Relate(_Base, tag="relate"):
+    """Relate a person to objects, creating what is missing."""
+
+    person: PersonRef
+    objects: list[RelatedObject]
+
+
+class Unrelate(_Base, tag="unrelate"):
+    person: PersonRef
+    objects: list[ObjectRef]
+
+
+class ReportDelivery(_Base, tag="delivery_report"):
+    """A metric a device or app reports about a message it got (opened, delivered, clicked, ...)."""
+
+    delivery_id: str
+    metric: str
+    recipient: str | None = None
+    timestamp: datetime | None = None
+    # What else the report carried: href, reason, actionName, actionValue.
+    details: dict[str, Any] = {}
+
+
 Message = (
     Identify
     | Track
@@ -122,6 +198,12 @@ Message = (
     | UnsuppressPerson
     | UpsertDevice
     | DeleteDevice
+    | IdentifyObject
+    | DeleteObject
+    | UnrelateObject
+    | Relate
+    | Unrelate
+    | ReportDelivery
 )
 
 _encoder = msgspec.json.Encoder()

@@ -6,4 +6,11 @@ reads people but never the ingest path, the processor or the API above it.
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from tidings.messaging.delivery_reports import (
+    DELIVERY_METRICS,
+    DeliveryReport,
+    list_delivery_reports,
+    record_delivery_report,
+)
+
+__all__ = ["DELIVERY_METRICS", "DeliveryReport", "list_delivery_reports", "record_delivery_report"]

@@ -1,9 +1,16 @@
-"""People: identity resolution, attributes, events, devices, merges, deletion and suppression."""
+"""People: identity resolution, attributes, events, devices, merges, deletion and suppression,
+and the objects people relate to."""
 
 from tidings.people.attributes import is_unsubscribed
 from tidings.people.deletion import delete_person, suppress_person, unsuppress_person
 from tidings.people.devices import MAX_DEVICES, delete_device, upsert_device
-from tidings.people.errors import IdentifierConflict, IdentifierSuppressed, PersonNotFound
+from tidings.people.errors import (
+    IdentifierConflict,
+    IdentifierSuppressed,
+    ObjectNotFound,
+    ObjectTypeNotFound,
+    PersonNotFound,
+)
 from tidings.people.events import (
     ANONYMOUS_RETENTION,
     merge_anonymous_events,
@@ -13,12 +20,43 @@ from tidings.people.events import (
 from tidings.people.identifiers import email_key, looks_like_email, resolve_user_id
 from tidings.people.identify import find_or_create_person, identify
 from tidings.people.merge import merge_people
-from tidings.people.queries import find_person, list_activities, list_devices, people_with_email
-from tidings.people.types import Activity, ActivityType, Device, EventType, IdentifierKind, Person, ResolvedRef
+from tidings.people.object_queries import list_object_relationships, list_object_types, list_person_relationships
+from tidings.people.objects import (
+    MAX_AUTO_CREATED_OBJECT_TYPES,
+    MAX_OBJECT_ATTRIBUTE_BYTES,
+    delete_object,
+    find_object,
+    identify_object,
+    relate,
+    unrelate,
+)
+from tidings.people.queries import (
+    find_person,
+    list_activities,
+    list_anonymous_events,
+    list_devices,
+    people_with_email,
+)
+from tidings.people.types import (
+    Activity,
+    ActivityType,
+    Device,
+    EventType,
+    IdentifierKind,
+    Object,
+    ObjectKey,
+    ObjectRelationship,
+    ObjectType,
+    Person,
+    PersonRelationship,
+    ResolvedRef,
+)
 
 __all__ = [
     "ANONYMOUS_RETENTION",
+    "MAX_AUTO_CREATED_OBJECT_TYPES",
     "MAX_DEVICES",
+    "MAX_OBJECT_ATTRIBUTE_BYTES",
     "Activity",
     "ActivityType",
     "Device",
@@ -26,26 +64,42 @@ __all__ = [
     "IdentifierConflict",
     "IdentifierKind",
     "IdentifierSuppressed",
+    "Object",
+    "ObjectKey",
+    "ObjectNotFound",
+    "ObjectRelationship",
+    "ObjectType",
+    "ObjectTypeNotFound",
     "Person",
     "PersonNotFound",
+    "PersonRelationship",
     "ResolvedRef",
     "delete_device",
+    "delete_object",
     "delete_person",
     "email_key",
+    "find_object",
     "find_or_create_person",
     "find_person",
     "identify",
+    "identify_object",
     "is_unsubscribed",
     "list_activities",
+    "list_anonymous_events",
     "list_devices",
+    "list_object_relationships",
+    "list_object_types",
+    "list_person_relationships",
     "looks_like_email",
     "merge_anonymous_events",
     "merge_people",
     "people_with_email",
     "purge_expired_anonymous_events",
     "record_event",
+    "relate",
     "resolve_user_id",
     "suppress_person",
+    "unrelate",
     "unsuppress_person",
     "upsert_device",
 ]

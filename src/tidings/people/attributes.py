@@ -11,6 +11,7 @@ __all__ = [
     "fill_missing_attributes",
     "is_empty",
     "is_unsubscribed",
+    "merge_plain_attributes",
     "set_dotted",
 ]
 
@@ -78,6 +79,20 @@ def apply_attribute_updates(
             attributes[name] = value
             changes.append(AttributeChange(name, old, value))
     return attributes, timestamps, changes
+
+
+def merge_plain_attributes(current: dict[str, Any], updates: dict[str, Any]) -> dict[str, Any]:
+    """Object and relationship attributes: `updates` overwrite, and an empty value removes.
+
+    Unlike a person's, they keep no per-attribute times and no keys are reserved for identifiers.
+    """
+    merged = dict(current)
+    for name, value in updates.items():
+        if is_empty(value):
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged
 
 
 def set_dotted(container: Any, path: str, value: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tidings.errors import Conflict, InvalidInput, NotFound
 
-__all__ = ["IdentifierConflict", "IdentifierSuppressed", "PersonNotFound"]
+__all__ = ["IdentifierConflict", "IdentifierSuppressed", "ObjectNotFound", "ObjectTypeNotFound", "PersonNotFound"]
 
 
 class PersonNotFound(NotFound):
@@ -17,3 +17,11 @@ class IdentifierSuppressed(InvalidInput):
 
 class IdentifierConflict(Conflict):
     """The identifiers given belong to different people who cannot be merged automatically."""
+
+
+class ObjectNotFound(NotFound):
+    """No object has the cio_object_id given; objects are created only by type and object_id."""
+
+
+class ObjectTypeNotFound(NotFound):
+    """The object type does not exist and the workspace may not create more types from API calls."""

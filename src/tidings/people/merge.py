@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
-from tidings.people import queries
+from tidings.people import object_queries, queries
 from tidings.people.activity import activity_row
 from tidings.people.attributes import fill_missing_attributes
 from tidings.people.devices import MAX_DEVICES
@@ -29,8 +29,8 @@ def merge_people(
     """Fold `secondary` into `primary` and delete it; returns the merged primary.
 
     The secondary's attributes fill what the primary lacks (the primary wins where both have a
-    value), its id or email carries over where the primary has none, and its events, activity
-    and devices move to the primary (keeping the most recently used 25 devices).
+    value), its id or email carries over where the primary has none, and its events, activity,
+    relationships and devices move to the primary (keeping the most recently used 25 devices).
     """
     attributes, timestamps = fill_missing_attributes(
         primary.attributes, primary.attribute_timestamps, secondary.attributes, secondary.attribute_timestamps
@@ -46,6 +46,9 @@ def merge_people(
     secondary_devices = queries.list_devices(conn, workspace_id=workspace.id, cio_id=secondary.cio_id)
     known_tokens = {d.token for d in queries.list_devices(conn, workspace_id=workspace.id, cio_id=primary.cio_id)}
     queries.move_person_data(
+        conn, workspace_id=workspace.id, from_cio_id=secondary.cio_id, to_cio_id=primary.cio_id
+    )
+    object_queries.move_relationships(
         conn, workspace_id=workspace.id, from_cio_id=secondary.cio_id, to_cio_id=primary.cio_id
     )
     # The secondary goes first so its id and email are free for the primary to take.

@@ -10,7 +10,7 @@ from sqlalchemy import Select, String, Table, bindparam, cast, delete, func, ins
 from sqlalchemy.engine import Connection, Row
 
 from tidings.db.dialect import insert_ignoring_conflicts, upsert
-from tidings.db.schema import activities, anonymous_merges, devices, events, people, suppressions
+from tidings.db.schema import activities, anonymous_merges, devices, events, people, relationships, suppressions
 from tidings.people.identifiers import email_key
 from tidings.people.types import Activity, Device, IdentifierKind, Person, ResolvedRef
 
@@ -31,6 +31,7 @@ __all__ = [
     "insert_person",
     "insert_suppressions",
     "list_activities",
+    "list_anonymous_events",
     "list_devices",
     "move_person_data",
     "people_with_email",
@@ -142,7 +143,7 @@ def update_person(conn: Connection, *, workspace_id: int, person: Person) -> Non
 
 def delete_person_data(conn: Connection, *, workspace_id: int, cio_id: str) -> None:
     """Remove a person and everything recorded about them."""
-    for table in (events, activities, devices, people):
+    for table in (events, activities, devices, relationships, people):
         conn.execute(delete(table).where(table.c.workspace_id == workspace_id, table.c.cio_id == cio_id))
 
 
@@ -258,6 +259,17 @@ def list_activities(
         )
         for row in rows
     ]
+
+
+def list_anonymous_events(conn: Connection, *, workspace_id: int, anonymous_id: str, limit: int) -> list[Activity]:
+    """Events of an anonymous id not yet merged into a person, newest first."""
+    rows = conn.execute(
+        select(events.c.pk, events.c.type, events.c.name, events.c.data, events.c.timestamp)
+        .where(events.c.workspace_id == workspace_id, events.c.anonymous_id == anonymous_id, events.c.cio_id.is_(None))
+        .order_by(events.c.timestamp.desc(), events.c.pk.desc())
+        .limit(limit)
+    )
+    return [Activity(f"e{row.pk}", row.type, row.name, dict(row.data), row.timestamp) for row in rows]
 
 
 def list_devices(conn: Connection, *, workspace_id: int, cio_id: str) -> list[Device]:

@@ -7,7 +7,20 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["Activity", "ActivityType", "Device", "EventType", "IdentifierKind", "Person", "ResolvedRef"]
+__all__ = [
+    "Activity",
+    "ActivityType",
+    "Device",
+    "EventType",
+    "IdentifierKind",
+    "Object",
+    "ObjectKey",
+    "ObjectRelationship",
+    "ObjectType",
+    "Person",
+    "PersonRelationship",
+    "ResolvedRef",
+]
 
 
 class IdentifierKind(StrEnum):
@@ -29,6 +42,8 @@ class ActivityType(StrEnum):
     ANONYMOUS_MERGE = "anonymous_merge"
     DEVICE_UPDATE = "device_update"
     DEVICE_DELETE = "device_delete"
+    RELATIONSHIP_ADD = "relationship_add"
+    RELATIONSHIP_DELETE = "relationship_delete"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +84,54 @@ class Activity:
     name: str | None
     data: dict[str, Any]
     timestamp: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectKey:
+    """How a call names an object: by type and object_id, or by the generated cio_object_id."""
+
+    type_id: int = 1
+    object_id: str | None = None
+    cio_object_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectType:
+    type_id: int
+    name: str
+    singular_name: str
+    liquid_identifier: str
+    is_enabled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Object:
+    """A non-person entity (a company, an account, a course) that people relate to."""
+
+    cio_object_id: str
+    type_id: int
+    object_id: str
+    attributes: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRelationship:
+    """One of a person's relationships, seen from the person: the object and the relationship's attributes."""
+
+    object: Object
+    attributes: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRelationship:
+    """One of an object's relationships, seen from the object: the person's identifiers and the attributes."""
+
+    cio_id: str
+    id: str | None
+    email: str | None
+    attributes: dict[str, Any]
+    created_at: datetime
