@@ -21,7 +21,7 @@ from tidings.db import Database, migrate
 from tidings.errors import InvalidInput
 from tidings.logging_config import configure_logging
 from tidings.services import Role, build_services
-from tidings.ingest import TrackLimits
+from tidings.ingest import IngestLimits
 from tidings.workspaces import IdentifierMode, create_workspace, get_workspace, list_workspaces, set_workspace_limits
 
 __all__ = ["main"]
@@ -195,7 +195,7 @@ def _workspace_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _workspace_limits(settings: Settings, args: argparse.Namespace) -> int:
-    known = {f.name for f in dataclasses.fields(TrackLimits)}
+    known = {f.name for f in dataclasses.fields(IngestLimits)}
     with _database(settings) as db, db.transaction() as conn:
         workspace = get_workspace(conn, workspace_id=args.workspace_id)
         if workspace is None:
@@ -213,7 +213,7 @@ def _workspace_limits(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 overrides[name] = int(value)
         set_workspace_limits(conn, workspace_id=workspace.id, limits=overrides)
-    effective = dataclasses.asdict(TrackLimits.for_workspace(overrides))
+    effective = dataclasses.asdict(IngestLimits.for_workspace(overrides))
     print(json.dumps(effective))
     return 0
 

@@ -15,7 +15,7 @@ from tests.conftest import new_workspace
 from tests.factories.track import TrackDriver
 from tidings.clock import ManualClock
 from tidings.services import Services
-from tidings.workspaces import NewWorkspace
+from tidings.workspaces import NewWorkspace, set_workspace_limits
 
 STRICT = {"X-Strict-Mode": "1"}
 
@@ -190,11 +190,27 @@ async def test_strict_bad_json_encoding_and_size(track: TrackDriver) -> None:
     big = json.dumps({"userId": "u1", "event": "e", "properties": {"x": "y" * 70_000}}).encode()
     too_big = await track.client.post("/v1/track", content=big, headers=headers)
     assert too_big.json() == {"code": 400, "message": "request body cannot be larger than 64 KB"}
-    # The same body fits a batch (1 MB).
-    batch = json.dumps({"batch": [{"type": "track", "userId": "u1", "event": "e", "properties": {"x": "y" * 70_000}}]})
-    assert (await track.client.post("/v1/batch", content=batch.encode(), headers=headers)).status_code == 200
+    # A batch holds 1 MB, but each call in it is held to the call limit.
+    calls = [{"type": "track", "userId": "u1", "event": "e", "properties": {"x": "y" * 60_000}} for _ in range(10)]
+    fits = await track.client.post("/v1/batch", content=json.dumps({"batch": calls}).encode(), headers=headers)
+    assert fits.status_code == 200
+    calls[3]["properties"]["x"] += "y" * 10_000
+    one_too_big = await track.client.post("/v1/batch", content=json.dumps({"batch": calls}).encode(), headers=headers)
+    assert one_too_big.json() == {"code": 400, "message": "batch[3]: a call cannot be larger than 64 KB"}
     lax = await track.client.post("/v1/track", content=b"{nope", headers=write_key_auth(track.workspace))
     assert (lax.status_code, lax.json()) == (200, {})
+
+
+async def test_pipelines_limits_are_raised_per_workspace(track: TrackDriver, services: Services) -> None:
+    await services.db.write(
+        set_workspace_limits, workspace_id=track.workspace.workspace.id, limits={"pipelines_call_bytes": 128 * 1024}
+    )
+    big = {"userId": "u1", "event": "big", "properties": {"x": "y" * 100_000}}
+
+    await send(track, "track", big, headers=STRICT)
+    await send(track, "batch", {"batch": [{**big, "type": "track"}]}, headers=STRICT)
+    await track.processed()
+    assert len(await track.activities("u1", name="big")) == 2
 
 
 async def test_wrong_write_key(track: TrackDriver, services: Services) -> None:

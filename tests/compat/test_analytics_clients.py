@@ -129,3 +129,22 @@ def test_device_and_deletion_semantic_events(
     send(tidings_server, workspace, client, ("track", {"user_id": "u-9", "event": "User Deleted"}))
     process()
     assert_not_found(api, "u-9")
+
+
+def test_group_relates_the_user_to_the_object(
+    tidings_server: TidingsServer, workspace: NewWorkspace, client: str, api: APIClient, process: Process
+) -> None:
+    send(
+        tidings_server,
+        workspace,
+        client,
+        ("identify", {"user_id": "u-5", "traits": {"plan": "team"}}),
+        ("group", {"user_id": "u-5", "group_id": "acme", "traits": {"name": "Acme", "relationshipAttributes": {"role": "owner"}}}),
+    )
+    process()
+
+    url = f"{api.url}/v1/customers/u-5/relationships"
+    (relationship,) = api.send_request("GET", url, {}).json()["cio_relationships"]
+    assert (relationship["identifiers"]["object_id"], relationship["attributes"]) == ("acme", {"role": "owner"})
+    acme = api.send_request("GET", f"{api.url}/v1/objects/1/acme/attributes", {}).json()["object"]
+    assert acme["attributes"] == {"name": "Acme"}

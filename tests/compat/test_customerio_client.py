@@ -2,7 +2,6 @@
 
 Calls go through `CustomerIO` (Track API, over TLS) exactly as an integrator makes them; results
 are read back through the `APIClient` session (App API, over HTTP) in Customer.io's shapes.
-`batch()` posts to /api/v2/batch, which tidings does not serve yet, so it is not tested here.
 """
 
 from __future__ import annotations
@@ -333,3 +332,54 @@ def test_wrong_credentials_are_refused_with_401(
 
     assert (region.status_code, auth.status_code) == (401, 401)
     assert identify.startswith("401:"), identify
+
+
+def read_relationships(api: APIClient, identifier: str) -> list[dict[str, Any]]:
+    url = f"{api.url}/v1/customers/{quote(identifier, safe='')}/relationships"
+    return api.send_request("GET", url, {}).json()["cio_relationships"]
+
+
+def test_identify_with_cio_relationships_relates_the_person(track: CustomerIO, api: APIClient, process: Process) -> None:
+    track.identify(
+        "u1",
+        cio_relationships={
+            "action": "add_relationships",
+            "relationships": [
+                {"identifiers": {"object_type_id": "1", "object_id": "acme"}, "relationship_attributes": {"role": "admin"}}
+            ],
+        },
+    )
+    process()
+
+    (relationship,) = read_relationships(api, "u1")
+    assert relationship["identifiers"]["object_id"] == "acme"
+    assert relationship["attributes"] == {"role": "admin"}
+
+
+def test_batch_applies_person_and_object_operations_and_reports_bad_ones(
+    track: CustomerIO, api: APIClient, process: Process
+) -> None:
+    response = track.batch(
+        [
+            {"type": "person", "identifiers": {"id": "42"}, "action": "identify", "attributes": {"plan": "premium"}},
+            {"type": "object", "identifiers": {"object_type_id": "1", "object_id": "acme"}, "action": "identify", "attributes": {"seats": 50}},
+            {
+                "type": "object",
+                "identifiers": {"object_type_id": "1", "object_id": "acme"},
+                "action": "add_relationships",
+                "cio_relationships": [{"identifiers": {"id": "42"}, "relationship_attributes": {"role": "admin"}}],
+            },
+            {"type": "person", "identifiers": {"id": "42"}, "action": "event", "name": "purchased", "attributes": {"price": 9}},
+            {"type": "person", "identifiers": {"id": "42"}, "action": "event"},
+        ]
+    )
+    process()
+
+    assert response.status_code == 207
+    assert [(e["batch_index"], e["field"]) for e in response.json()["errors"]] == [(4, "name")]
+    assert read_customer(api, "42")["attributes"]["plan"] == "premium"
+    assert [a["name"] for a in read_activities(api, "42", type="event")] == ["purchased"]
+    (relationship,) = read_relationships(api, "42")
+    assert relationship["attributes"] == {"role": "admin"}
+    acme = api.send_request("GET", f"{api.url}/v1/objects/1/acme/attributes", {}).json()["object"]
+    assert acme["attributes"] == {"seats": "50"}

@@ -11,15 +11,15 @@ import pytest
 
 from tidings.clock import from_unix
 from tidings.errors import InvalidInput, LimitExceeded
-from tidings.ingest import TrackLimits, decode_body, track_api
+from tidings.ingest import IngestLimits, decode_body, track_api
 from tidings.log import Identify, Page, PersonRef, Screen, Track, UpsertDevice
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-LIMITS = TrackLimits()
+LIMITS = IngestLimits()
 FORM = "application/x-www-form-urlencoded"
 
 
-def _identify(body: dict[str, Any], identifier: str = "u1", *, limits: TrackLimits = LIMITS) -> Identify:
+def _identify(body: dict[str, Any], identifier: str = "u1", *, limits: IngestLimits = LIMITS) -> Identify:
     return track_api.identify(identifier, body, received_at=NOW, limits=limits)
 
 
@@ -305,7 +305,7 @@ def test_identify_of_301_attributes_is_refused() -> None:
 
 
 def test_workspace_limits_override_the_defaults() -> None:
-    limits = TrackLimits.for_workspace({"attributes_per_call": "2", "unknown_limit": 9})
+    limits = IngestLimits.for_workspace({"attributes_per_call": "2", "unknown_limit": 9})
     _refused(
         lambda: _identify({"a": 1, "b": 2, "c": 3}, limits=limits),
         message="cannot identify more than 2 attributes in one request",

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,19 +21,20 @@ from starlette.responses import Response
 from tidings.api.auth import Authenticator
 from tidings.api.errors import status_for
 from tidings.api.responses import EMPTY_OBJECT, FastJSONResponse
-from tidings.errors import InvalidInput, TidingsError, Unauthenticated
-from tidings.ingest import decode_body, decompress_body, pipelines
+from tidings.errors import InvalidInput, LimitExceeded, TidingsError, Unauthenticated
+from tidings.ingest import IngestLimits, decode_body, decompress_body, pipelines
 from tidings.log import Message
 from tidings.services import Services
 from tidings.workspaces import Workspace
 
-__all__ = ["CALL_BYTES", "BATCH_BYTES", "pipelines_router"]
+__all__ = ["pipelines_router"]
 
 logger = logging.getLogger(__name__)
 
-CALL_BYTES = 64 * 1024
-BATCH_BYTES = 1024 * 1024
+# A batch that names its workspace only in the body is read up to this size before its limits are known.
+_UNAUTHENTICATED_BODY_BYTES = 16 * 1024 * 1024
 _JSON = "application/json"
+_encode = msgspec.json.Encoder().encode
 
 
 def pipelines_router(services: Services, auth: Authenticator) -> APIRouter:
@@ -42,8 +44,15 @@ def pipelines_router(services: Services, auth: Authenticator) -> APIRouter:
         is_strict = request.headers.get("x-strict-mode", "").strip() == "1"
         workspace: Workspace | None = None
         try:
-            body = await _body(request, limit=BATCH_BYTES if call_type == "batch" else CALL_BYTES)
-            workspace = await _workspace(request, body, auth=auth, call_type=call_type)
+            if call_type == "batch" and "authorization" not in request.headers:
+                # The mobile SDKs put the write key in the body: read it before the workspace's limits are known.
+                body, size = await _body(request, limit=_UNAUTHENTICATED_BODY_BYTES)
+                workspace = await _body_workspace(body, auth=auth)
+            else:
+                workspace = await auth.source_workspace(request)
+                body, size = await _body(request, limit=_body_limit(workspace, call_type))
+            if size > _body_limit(workspace, call_type):
+                raise LimitExceeded(f"request body cannot be larger than {_body_limit(workspace, call_type) // 1024} KB", field="body")
             messages = _messages(
                 body, call_type, received_at=services.clock.now(), is_strict=is_strict, workspace=workspace
             )
@@ -93,20 +102,23 @@ def pipelines_router(services: Services, auth: Authenticator) -> APIRouter:
     return router
 
 
-async def _body(request: Request, *, limit: int) -> dict[str, Any]:
-    """The JSON body, whatever its Content-Type (the Android SDK labels gzip JSON `text/plain`)."""
+async def _body(request: Request, *, limit: int) -> tuple[dict[str, Any], int]:
+    """The JSON body, whatever its Content-Type (the Android SDK labels gzip JSON `text/plain`), and its size."""
     raw = decompress_body(await request.body(), encoding=request.headers.get("content-encoding", ""), limit=limit)
-    return decode_body(raw, content_type=_JSON, limit=limit)
+    return decode_body(raw, content_type=_JSON, limit=limit), len(raw)
 
 
-async def _workspace(request: Request, body: dict[str, Any], *, auth: Authenticator, call_type: str) -> Workspace:
-    """From the Basic write key, or for a batch sent without one (the mobile SDKs), its `writeKey`."""
-    if call_type == "batch" and "authorization" not in request.headers:
-        write_key = body.get("writeKey")
-        if not isinstance(write_key, str) or not write_key:
-            raise Unauthenticated("Unauthorized request: a write key is required as the Basic user name or writeKey")
-        return await auth.write_key_workspace(write_key)
-    return await auth.source_workspace(request)
+def _body_limit(workspace: Workspace, call_type: str) -> int:
+    limits = IngestLimits.for_workspace(workspace.limits)
+    return limits.pipelines_batch_bytes if call_type == "batch" else limits.pipelines_call_bytes
+
+
+async def _body_workspace(body: dict[str, Any], *, auth: Authenticator) -> Workspace:
+    """The workspace of a batch sent without Authorization (the mobile SDKs), from its `writeKey`."""
+    write_key = body.get("writeKey")
+    if not isinstance(write_key, str) or not write_key:
+        raise Unauthenticated("Unauthorized request: a write key is required as the Basic user name or writeKey")
+    return await auth.write_key_workspace(write_key)
 
 
 def _messages(
@@ -116,8 +128,11 @@ def _messages(
     if call_type != "batch":
         return pipelines.translate(body, received_at=received_at, call_type=call_type)
     messages: list[Message] = []
+    call_bytes = IngestLimits.for_workspace(workspace.limits).pipelines_call_bytes
     for index, call in enumerate(pipelines.batch_calls(body)):
         try:
+            if len(_encode(call)) > call_bytes:
+                raise LimitExceeded(f"a call cannot be larger than {call_bytes // 1024} KB", field="")
             messages.extend(pipelines.translate(call, received_at=received_at))
         except InvalidInput as exc:
             if is_strict:

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from tidings.api.auth import Authenticator
 from tidings.api.responses import EMPTY_OBJECT, FastJSONResponse
 from tidings.errors import InvalidInput, LimitExceeded
-from tidings.ingest import TrackLimits, decode_body, track_api, track_v2
+from tidings.ingest import IngestLimits, decode_body, track_api, track_v2
 from tidings.log import Message
 from tidings.services import Services
 from tidings.workspaces import Workspace
@@ -31,9 +31,9 @@ __all__ = ["track_router"]
 def track_router(services: Services, auth: Authenticator) -> APIRouter:
     router = APIRouter(tags=["Track API"])
 
-    async def accept(request: Request, build: Callable[[dict[str, Any], datetime, TrackLimits], Message]) -> Response:
+    async def accept(request: Request, build: Callable[[dict[str, Any], datetime, IngestLimits], Message]) -> Response:
         workspace = await auth.track_workspace(request)
-        limits = TrackLimits.for_workspace(workspace.limits)
+        limits = IngestLimits.for_workspace(workspace.limits)
         body = decode_body(
             await request.body(), content_type=request.headers.get("content-type", ""), limit=limits.body_bytes
         )
@@ -97,7 +97,7 @@ def track_router(services: Services, auth: Authenticator) -> APIRouter:
     async def entity(request: Request) -> Response:
         """Track API v2: one person, object or delivery operation."""
         workspace = await auth.track_workspace(request)
-        limits = TrackLimits.for_workspace(workspace.limits)
+        limits = IngestLimits.for_workspace(workspace.limits)
         try:
             body = decode_body(await request.body(), content_type="application/json", limit=limits.body_bytes)
             message = track_v2.entity(body, received_at=services.clock.now(), limits=limits)
@@ -109,7 +109,7 @@ def track_router(services: Services, auth: Authenticator) -> APIRouter:
     async def batch(request: Request) -> Response:
         """Track API v2: many operations; bad entities are listed by index and the rest accepted."""
         workspace = await auth.track_workspace(request)
-        limits = TrackLimits.for_workspace(workspace.limits)
+        limits = IngestLimits.for_workspace(workspace.limits)
         received_at = services.clock.now()
         try:
             body = decode_body(await request.body(), content_type="application/json", limit=limits.batch_body_bytes)

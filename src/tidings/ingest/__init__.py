@@ -3,6 +3,6 @@
 from tidings.ingest import pipelines, track_api, track_v2
 from tidings.ingest.bodies import decode_body
 from tidings.ingest.encodings import decompress_body
-from tidings.ingest.limits import TrackLimits
+from tidings.ingest.limits import IngestLimits
 
-__all__ = ["TrackLimits", "decode_body", "decompress_body", "pipelines", "track_api", "track_v2"]
+__all__ = ["IngestLimits", "decode_body", "decompress_body", "pipelines", "track_api", "track_v2"]

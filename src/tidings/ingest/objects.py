@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 
 from tidings.errors import InvalidInput, LimitExceeded
-from tidings.ingest.limits import TrackLimits
+from tidings.ingest.limits import IngestLimits
 from tidings.log import ObjectRef, PersonRef, RelatedObject, RelatedPerson
 
 __all__ = [
@@ -33,7 +33,7 @@ _PERSON_IDENTIFIERS = ("id", "email", "cio_id")
 _encode = msgspec.json.Encoder().encode
 
 
-def object_ref(identifiers: Any, *, field: str, limits: TrackLimits) -> ObjectRef:
+def object_ref(identifiers: Any, *, field: str, limits: IngestLimits) -> ObjectRef:
     """`{"object_type_id": "1", "object_id": "acme"}` or `{"cio_object_id": "..."}`."""
     if not isinstance(identifiers, dict):
         raise InvalidInput(f"{field} must be an object", field=field)
@@ -89,7 +89,7 @@ def relationship_attributes(value: Any, *, field: str) -> dict[str, Any]:
     return _hash(value, field=field)
 
 
-def person_identifiers(value: Any, *, field: str, limits: TrackLimits) -> PersonRef:
+def person_identifiers(value: Any, *, field: str, limits: IngestLimits) -> PersonRef:
     """Exactly one of `id`, `email` or `cio_id`, as Track v2 and merge_customers name a person."""
     if not isinstance(value, dict):
         raise InvalidInput(f"{field} is required and must be an object", field=field)
@@ -110,7 +110,7 @@ def person_identifiers(value: Any, *, field: str, limits: TrackLimits) -> Person
     return PersonRef(**{kind: str(identifier)})
 
 
-def related_objects(value: Any, *, field: str, limits: TrackLimits) -> list[RelatedObject]:
+def related_objects(value: Any, *, field: str, limits: IngestLimits) -> list[RelatedObject]:
     """`[{"identifiers": {object ids}, "relationship_attributes": {...}}, ...]`, seen from a person."""
     return [
         RelatedObject(
@@ -123,7 +123,7 @@ def related_objects(value: Any, *, field: str, limits: TrackLimits) -> list[Rela
     ]
 
 
-def related_people(value: Any, *, field: str, limits: TrackLimits) -> list[RelatedPerson]:
+def related_people(value: Any, *, field: str, limits: IngestLimits) -> list[RelatedPerson]:
     """`[{"identifiers": {"id": ...}, "relationship_attributes": {...}}, ...]`, seen from an object."""
     return [
         RelatedPerson(
@@ -136,7 +136,7 @@ def related_people(value: Any, *, field: str, limits: TrackLimits) -> list[Relat
     ]
 
 
-def v1_relationships(value: Any, *, limits: TrackLimits) -> tuple[list[RelatedObject], list[ObjectRef]]:
+def v1_relationships(value: Any, *, limits: IngestLimits) -> tuple[list[RelatedObject], list[ObjectRef]]:
     """Track v1 `cio_relationships`: a list to add, or `{"action": ..., "relationships": [...]}`.
 
     Returns the relationships to add and the objects to unrelate.

@@ -15,7 +15,7 @@ from typing import Any
 
 from tidings.clock import from_unix
 from tidings.errors import InvalidInput, LimitExceeded
-from tidings.ingest.limits import TrackLimits
+from tidings.ingest.limits import IngestLimits
 from tidings.ingest.objects import object_attributes, object_ref, relationship_attributes
 from tidings.log import (
     DeleteDevice,
@@ -66,7 +66,7 @@ _OBJECT_TYPE_KEYS = ("objectTypeId", "object_type_id")
 _RELATIONSHIP_KEYS = ("relationshipAttributes", "relationship_traits", "relationshipTraits")
 _IDENTIFY_OBJECT_KEYS = frozenset({"objectId", "object_id", *_OBJECT_TYPE_KEYS, *_RELATIONSHIP_KEYS})
 _DELIVERY_DETAIL_KEYS = ("href", "reason", "actionName", "actionValue")
-_LIMITS = TrackLimits()
+_LIMITS = IngestLimits()
 
 
 def batch_calls(body: dict[str, Any]) -> list[dict[str, Any]]:

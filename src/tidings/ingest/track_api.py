@@ -13,7 +13,7 @@ import msgspec
 
 from tidings.clock import from_unix
 from tidings.errors import InvalidInput, LimitExceeded
-from tidings.ingest.limits import TrackLimits
+from tidings.ingest.limits import IngestLimits
 from tidings.ingest.objects import person_identifiers, v1_relationships
 from tidings.log import (
     DeleteDevice,
@@ -51,7 +51,7 @@ _PLATFORMS = frozenset({"ios", "android"})
 _encode = msgspec.json.Encoder().encode
 
 
-def identify(identifier: str, body: dict[str, Any], *, received_at: datetime, limits: TrackLimits) -> Identify:
+def identify(identifier: str, body: dict[str, Any], *, received_at: datetime, limits: IngestLimits) -> Identify:
     """`PUT /api/v1/customers/{identifier}`: create or update a person."""
     if not identifier.strip():
         raise InvalidInput("id attribute must be present", field="id")
@@ -72,7 +72,7 @@ def identify(identifier: str, body: dict[str, Any], *, received_at: datetime, li
     )
 
 
-def check_attributes(attributes: dict[str, Any], limits: TrackLimits) -> None:
+def check_attributes(attributes: dict[str, Any], limits: IngestLimits) -> None:
     """Customer.io's per-call limits on a person's attributes: count, name length, value size."""
     if "id" in attributes:
         _check_id_attribute(attributes["id"], limits)
@@ -90,19 +90,19 @@ def check_attributes(attributes: dict[str, Any], limits: TrackLimits) -> None:
 
 
 def customer_event(
-    identifier: str, body: dict[str, Any], *, received_at: datetime, limits: TrackLimits
+    identifier: str, body: dict[str, Any], *, received_at: datetime, limits: IngestLimits
 ) -> Track:
     """`POST /api/v1/customers/{identifier}/events`: an event, page view or screen view."""
     return event_message(body, person=_path_person(identifier, limits), anonymous_id=None, received_at=received_at, limits=limits)
 
 
-def anonymous_event(body: dict[str, Any], *, received_at: datetime, limits: TrackLimits) -> Track:
+def anonymous_event(body: dict[str, Any], *, received_at: datetime, limits: IngestLimits) -> Track:
     """`POST /api/v1/events`: an event with no person, merged later by its `anonymous_id`."""
     anonymous_id = _anonymous_id(body, limits)
     return event_message(body, person=None, anonymous_id=anonymous_id, received_at=received_at, limits=limits)
 
 
-def upsert_device(identifier: str, body: dict[str, Any], *, received_at: datetime, limits: TrackLimits) -> UpsertDevice:
+def upsert_device(identifier: str, body: dict[str, Any], *, received_at: datetime, limits: IngestLimits) -> UpsertDevice:
     """`PUT /api/v1/customers/{identifier}/devices`; device keys other than the known ones are attributes."""
     device = body.get("device")
     if not isinstance(device, dict):
@@ -128,7 +128,7 @@ def upsert_device(identifier: str, body: dict[str, Any], *, received_at: datetim
     )
 
 
-def delete_device(identifier: str, token: str, *, received_at: datetime, limits: TrackLimits) -> DeleteDevice:
+def delete_device(identifier: str, token: str, *, received_at: datetime, limits: IngestLimits) -> DeleteDevice:
     if not token.strip():
         raise InvalidInput("device id cannot be blank", field="device_id")
     if "\x00" in token:
@@ -136,19 +136,19 @@ def delete_device(identifier: str, token: str, *, received_at: datetime, limits:
     return DeleteDevice(received_at=received_at, person=_path_person(identifier, limits), token=token)
 
 
-def delete_customer(identifier: str, *, received_at: datetime, limits: TrackLimits) -> DeletePerson:
+def delete_customer(identifier: str, *, received_at: datetime, limits: IngestLimits) -> DeletePerson:
     return DeletePerson(received_at=received_at, person=_path_person(identifier, limits))
 
 
-def suppress(identifier: str, *, received_at: datetime, limits: TrackLimits) -> SuppressPerson:
+def suppress(identifier: str, *, received_at: datetime, limits: IngestLimits) -> SuppressPerson:
     return SuppressPerson(received_at=received_at, person=_path_person(identifier, limits))
 
 
-def unsuppress(identifier: str, *, received_at: datetime, limits: TrackLimits) -> UnsuppressPerson:
+def unsuppress(identifier: str, *, received_at: datetime, limits: IngestLimits) -> UnsuppressPerson:
     return UnsuppressPerson(received_at=received_at, person=_path_person(identifier, limits))
 
 
-def merge_customers(body: dict[str, Any], *, received_at: datetime, limits: TrackLimits) -> Merge:
+def merge_customers(body: dict[str, Any], *, received_at: datetime, limits: IngestLimits) -> Merge:
     """`POST /api/v1/merge_customers`: each side names a person by exactly one of id, email, cio_id."""
     return Merge(
         received_at=received_at,
@@ -157,14 +157,14 @@ def merge_customers(body: dict[str, Any], *, received_at: datetime, limits: Trac
     )
 
 
-def _merge_side(side: Any, name: str, limits: TrackLimits) -> PersonRef:
+def _merge_side(side: Any, name: str, limits: IngestLimits) -> PersonRef:
     if isinstance(side, dict) and len(side) > 1:
         raise InvalidInput(f"{name} must have exactly one of id, email or cio_id", field=name)
     return person_identifiers(side, field=name, limits=limits)
 
 
 def event_message(
-    body: dict[str, Any], *, person: PersonRef | None, anonymous_id: str | None, received_at: datetime, limits: TrackLimits
+    body: dict[str, Any], *, person: PersonRef | None, anonymous_id: str | None, received_at: datetime, limits: IngestLimits
 ) -> Track:
     """An event, page view or screen view from a v1 body: `name`, `data`, `type`, `timestamp`, `id`."""
     name = body.get("name")
@@ -198,7 +198,7 @@ def event_message(
     )
 
 
-def _path_person(identifier: str, limits: TrackLimits) -> PersonRef:
+def _path_person(identifier: str, limits: IngestLimits) -> PersonRef:
     if not identifier.strip():
         raise InvalidInput("identifier cannot be blank", field="identifier")
     if len(identifier) > limits.identifier_chars:
@@ -209,7 +209,7 @@ def _path_person(identifier: str, limits: TrackLimits) -> PersonRef:
     return PersonRef(user_id=identifier)
 
 
-def _anonymous_id(body: dict[str, Any], limits: TrackLimits) -> str | None:
+def _anonymous_id(body: dict[str, Any], limits: IngestLimits) -> str | None:
     value = body.get("anonymous_id")
     if value is None or value == "":
         return None
@@ -221,7 +221,7 @@ def _anonymous_id(body: dict[str, Any], limits: TrackLimits) -> str | None:
     return value
 
 
-def _check_id_attribute(value: Any, limits: TrackLimits) -> None:
+def _check_id_attribute(value: Any, limits: IngestLimits) -> None:
     if not isinstance(value, str):
         raise InvalidInput("id attribute must be a string value", field="id")
     if value == "":

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from tidings.errors import InvalidInput, LimitExceeded
-from tidings.ingest.limits import TrackLimits
+from tidings.ingest.limits import IngestLimits
 from tidings.ingest.objects import (
     object_attributes,
     object_ref,
@@ -49,10 +49,10 @@ _PLATFORMS = frozenset({"ios", "android"})
 _DELIVERY_EVENT_METRICS = frozenset({"opened", "converted", "delivered"})
 _encode = msgspec.json.Encoder().encode
 
-_PersonAction = Callable[[dict[str, Any], PersonRef, datetime, TrackLimits], Message]
+_PersonAction = Callable[[dict[str, Any], PersonRef, datetime, IngestLimits], Message]
 
 
-def batch_entities(body: dict[str, Any], *, limits: TrackLimits) -> list[Any]:
+def batch_entities(body: dict[str, Any], *, limits: IngestLimits) -> list[Any]:
     """The entities of a `/api/v2/batch` body; each must stay under the per-entity size limit."""
     entities = body.get("batch")
     if not isinstance(entities, list):
@@ -60,7 +60,7 @@ def batch_entities(body: dict[str, Any], *, limits: TrackLimits) -> list[Any]:
     return entities
 
 
-def entity(value: Any, *, received_at: datetime, limits: TrackLimits) -> Message:
+def entity(value: Any, *, received_at: datetime, limits: IngestLimits) -> Message:
     """The message for one entity operation."""
     if not isinstance(value, dict):
         raise InvalidInput("an entity must be an object", field="")
@@ -76,7 +76,7 @@ def entity(value: Any, *, received_at: datetime, limits: TrackLimits) -> Message
     raise InvalidInput("type must be one of: person, object, delivery", field="type")
 
 
-def _person(value: dict[str, Any], action: Any, *, received_at: datetime, limits: TrackLimits) -> Message:
+def _person(value: dict[str, Any], action: Any, *, received_at: datetime, limits: IngestLimits) -> Message:
     if action == "merge":
         return Merge(
             received_at=received_at,
@@ -93,7 +93,7 @@ def _person(value: dict[str, Any], action: Any, *, received_at: datetime, limits
     return build(value, person, received_at, limits)
 
 
-def _identify(value: dict[str, Any], person: PersonRef, received_at: datetime, limits: TrackLimits) -> Message:
+def _identify(value: dict[str, Any], person: PersonRef, received_at: datetime, limits: IngestLimits) -> Message:
     attributes = _hash(value.get("attributes"), "attributes")
     check_attributes(attributes, limits)
     timestamp = value.get("timestamp", attributes.get("_timestamp"))
@@ -114,7 +114,7 @@ def _event(
     person: PersonRef | None,
     anonymous_id: Any,
     received_at: datetime,
-    limits: TrackLimits,
+    limits: IngestLimits,
 ) -> Message:
     if anonymous_id is not None and (not isinstance(anonymous_id, str) or not anonymous_id.strip()):
         raise InvalidInput("identifiers.anonymous_id must be a string", field="identifiers.anonymous_id")
@@ -128,7 +128,7 @@ def _event(
     return event_message(body, person=person, anonymous_id=anonymous_id, received_at=received_at, limits=limits)
 
 
-def _add_device(value: dict[str, Any], person: PersonRef, received_at: datetime, limits: TrackLimits) -> Message:
+def _add_device(value: dict[str, Any], person: PersonRef, received_at: datetime, limits: IngestLimits) -> Message:
     device = _hash(value.get("device"), "device")
     token = device.get("token")
     if not isinstance(token, str) or not token.strip():
@@ -148,14 +148,14 @@ def _add_device(value: dict[str, Any], person: PersonRef, received_at: datetime,
     )
 
 
-def _delete_device(value: dict[str, Any], person: PersonRef, received_at: datetime, limits: TrackLimits) -> Message:
+def _delete_device(value: dict[str, Any], person: PersonRef, received_at: datetime, limits: IngestLimits) -> Message:
     token = _hash(value.get("device"), "device").get("token")
     if not isinstance(token, str) or not token.strip():
         raise InvalidInput("device token cannot be blank", field="device.token")
     return DeleteDevice(received_at=received_at, person=person, token=token)
 
 
-def _object(value: dict[str, Any], action: Any, *, received_at: datetime, limits: TrackLimits) -> Message:
+def _object(value: dict[str, Any], action: Any, *, received_at: datetime, limits: IngestLimits) -> Message:
     if action == "identify_anonymous":
         raise InvalidInput("identify_anonymous is not supported yet: relate objects to identified people", field="action")
     ref = object_ref(value.get("identifiers"), field="identifiers", limits=limits)
