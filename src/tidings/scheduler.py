@@ -9,7 +9,7 @@ from tidings import people
 from tidings.background import BackgroundTask
 from tidings.clock import Clock
 from tidings.db import Database
-from tidings.log import forget_expired_message_ids
+from tidings.log import DATA_IN_RETENTION, forget_data_in_before, forget_expired_message_ids
 
 __all__ = ["Scheduler"]
 
@@ -30,6 +30,7 @@ class Scheduler:
         if purged:
             logger.info("purged expired anonymous events", extra={"count": purged})
         await self._db.write(forget_expired_message_ids, now=now)
+        await self._db.write(forget_data_in_before, cutoff=now - DATA_IN_RETENTION)
 
     async def start(self) -> None:
         self._loop.start()

@@ -13,6 +13,7 @@ from starlette.responses import Response
 import tidings
 from tidings.api.app_api import app_api_router
 from tidings.api.auth import Authenticator
+from tidings.api.data_in import data_in_router
 from tidings.api.errors import error_response, exception_handlers
 from tidings.api.objects import objects_router
 from tidings.api.paths import KeepEncodedSlashes
@@ -46,6 +47,7 @@ def create_app(services: Services, *, roles: Iterable[Role] = tuple(Role)) -> Fa
     app.include_router(track_router(services, auth))
     app.include_router(app_api_router(services, auth))
     app.include_router(objects_router(services, auth))
+    app.include_router(data_in_router(services, auth))
     app.include_router(pipelines_router(services, auth))
     app.add_middleware(KeepEncodedSlashes)
     return app

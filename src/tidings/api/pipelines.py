@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import msgspec
 from fastapi import APIRouter
+from sqlalchemy.engine import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -23,7 +25,7 @@ from tidings.api.errors import status_for
 from tidings.api.responses import EMPTY_OBJECT, FastJSONResponse
 from tidings.errors import InvalidInput, LimitExceeded, TidingsError, Unauthenticated
 from tidings.ingest import IngestLimits, decode_body, decompress_body, pipelines
-from tidings.log import Message
+from tidings.log import Message, Origin, record_rejected_call
 from tidings.services import Services
 from tidings.workspaces import Workspace
 
@@ -42,7 +44,9 @@ def pipelines_router(services: Services, auth: Authenticator) -> APIRouter:
 
     async def accept(request: Request, call_type: str) -> Response:
         is_strict = request.headers.get("x-strict-mode", "").strip() == "1"
+        received_at = services.clock.now()
         workspace: Workspace | None = None
+        body: dict[str, Any] = {}
         try:
             if call_type == "batch" and "authorization" not in request.headers:
                 # The mobile SDKs put the write key in the body: read it before the workspace's limits are known.
@@ -53,14 +57,39 @@ def pipelines_router(services: Services, auth: Authenticator) -> APIRouter:
                 body, size = await _body(request, limit=_body_limit(workspace, call_type))
             if size > _body_limit(workspace, call_type):
                 raise LimitExceeded(f"request body cannot be larger than {_body_limit(workspace, call_type) // 1024} KB", field="body")
-            messages = _messages(
-                body, call_type, received_at=services.clock.now(), is_strict=is_strict, workspace=workspace
+            messages, rejections = _messages(
+                body, call_type, received_at=received_at, is_strict=is_strict, workspace=workspace
             )
         except TidingsError as exc:
+            if workspace is not None:
+                await record([_Rejection(call_type, exc, body)], workspace=workspace, received_at=received_at)
             return _rejected(exc, is_strict=is_strict, workspace=workspace, call_type=call_type)
         if messages:
-            await services.log.append(workspace.id, messages)
+            await services.log.append(workspace.id, messages, origin=Origin.PIPELINES)
+        if rejections:
+            await record(rejections, workspace=workspace, received_at=received_at)
         return FastJSONResponse(EMPTY_OBJECT)
+
+    async def record(rejections: list[_Rejection], *, workspace: Workspace, received_at: datetime) -> None:
+        """Keep refused calls for the data-in log; failing to keep them never fails the call."""
+
+        def write(conn: Connection) -> None:
+            for rejection in rejections:
+                record_rejected_call(
+                    conn,
+                    workspace_id=workspace.id,
+                    origin=Origin.PIPELINES,
+                    received_at=received_at,
+                    call_type=rejection.call_type,
+                    reason=str(rejection.error),
+                    field=getattr(rejection.error, "field", None),
+                    call=rejection.call,
+                )
+
+        try:
+            await services.db.write(write)
+        except Exception:
+            logger.exception("could not keep rejected calls for the data-in log", extra={"workspace_id": workspace.id})
 
     def endpoint(call_type: str) -> Callable[[Request], Any]:
         async def handle(request: Request) -> Response:
@@ -121,13 +150,21 @@ async def _body_workspace(body: dict[str, Any], *, auth: Authenticator) -> Works
     return await auth.write_key_workspace(write_key)
 
 
+@dataclass(frozen=True, slots=True)
+class _Rejection:
+    call_type: str
+    error: TidingsError
+    call: Any
+
+
 def _messages(
     body: dict[str, Any], call_type: str, *, received_at: datetime, is_strict: bool, workspace: Workspace
-) -> list[Message]:
+) -> tuple[list[Message], list[_Rejection]]:
     """The messages of a call or batch; in lax mode a batch drops (and logs) only its bad calls."""
     if call_type != "batch":
-        return pipelines.translate(body, received_at=received_at, call_type=call_type)
+        return pipelines.translate(body, received_at=received_at, call_type=call_type), []
     messages: list[Message] = []
+    rejections: list[_Rejection] = []
     call_bytes = IngestLimits.for_workspace(workspace.limits).pipelines_call_bytes
     for index, call in enumerate(pipelines.batch_calls(body)):
         try:
@@ -138,7 +175,8 @@ def _messages(
             if is_strict:
                 raise InvalidInput(f"batch[{index}]: {exc}", field=f"batch[{index}].{exc.field}") from None
             _log_rejection(exc, workspace=workspace, call_type=f"batch[{index}]")
-    return messages
+            rejections.append(_Rejection(str(call.get("type") or "unknown")[:40], exc, call))
+    return messages, rejections
 
 
 def _rejected(exc: TidingsError, *, is_strict: bool, workspace: Workspace | None, call_type: str) -> Response:

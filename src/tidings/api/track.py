@@ -21,7 +21,7 @@ from tidings.api.auth import Authenticator
 from tidings.api.responses import EMPTY_OBJECT, FastJSONResponse
 from tidings.errors import InvalidInput, LimitExceeded
 from tidings.ingest import IngestLimits, decode_body, track_api, track_v2
-from tidings.log import Message
+from tidings.log import Message, Origin
 from tidings.services import Services
 from tidings.workspaces import Workspace
 
@@ -38,7 +38,7 @@ def track_router(services: Services, auth: Authenticator) -> APIRouter:
             await request.body(), content_type=request.headers.get("content-type", ""), limit=limits.body_bytes
         )
         message = build(body, services.clock.now(), limits)
-        await services.log.append(workspace.id, [message])
+        await services.log.append(workspace.id, [message], origin=Origin.TRACK)
         return FastJSONResponse(EMPTY_OBJECT)
 
     async def identify(request: Request, identifier: str) -> Response:
@@ -103,7 +103,7 @@ def track_router(services: Services, auth: Authenticator) -> APIRouter:
             message = track_v2.entity(body, received_at=services.clock.now(), limits=limits)
         except InvalidInput as exc:
             return FastJSONResponse({"errors": [_v2_error(exc)]}, status_code=400)
-        await services.log.append(workspace.id, [message])
+        await services.log.append(workspace.id, [message], origin=Origin.TRACK)
         return FastJSONResponse(EMPTY_OBJECT)
 
     async def batch(request: Request) -> Response:
@@ -124,7 +124,7 @@ def track_router(services: Services, auth: Authenticator) -> APIRouter:
             except InvalidInput as exc:
                 errors.append({"batch_index": index, **_v2_error(exc)})
         if messages:
-            await services.log.append(workspace.id, messages)
+            await services.log.append(workspace.id, messages, origin=Origin.TRACK)
         if errors:
             return FastJSONResponse({"errors": errors}, status_code=207)
         return FastJSONResponse(EMPTY_OBJECT)

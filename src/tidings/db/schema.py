@@ -38,6 +38,7 @@ __all__ = [
     "object_types",
     "objects",
     "people",
+    "rejected_calls",
     "relationships",
     "sources",
     "suppressions",
@@ -129,6 +130,8 @@ message_log = Table(
     Column("workspace_id", Integer, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
     Column("body", LargeBinary, nullable=False),
+    # Which API took the call ("pipelines", "track"), for the data-in log.
+    Column("origin", String(20)),
     Index("ix_message_log_partition_seq", "partition", "seq"),
 )
 
@@ -290,4 +293,19 @@ delivery_reports = Table(
     Column("timestamp", UtcDateTime, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
     Index("ix_delivery_reports_delivery", "workspace_id", "delivery_id"),
+)
+
+rejected_calls = Table(
+    "rejected_calls",
+    metadata,
+    Column("pk", BigId, primary_key=True, autoincrement=True),
+    Column("workspace_id", Integer, nullable=False),
+    Column("origin", String(20), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("call_type", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("field", Text),
+    # The start of the call as sent, for the data-in log.
+    Column("body", Text, nullable=False),
+    Index("ix_rejected_calls_workspace", "workspace_id", "received_at"),
 )

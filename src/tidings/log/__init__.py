@@ -1,5 +1,14 @@
 """The durable, ordered message log where ingest hands messages to the processor."""
 
+from tidings.log.data_in import (
+    DATA_IN_RETENTION,
+    DataInEntry,
+    Origin,
+    forget_data_in_before,
+    list_accepted_calls,
+    list_rejected_calls,
+    record_rejected_call,
+)
 from tidings.log.dedupe import MESSAGE_ID_WINDOW, forget_expired_message_ids, is_repeat
 from tidings.log.messages import (
     DeleteDevice,
@@ -38,6 +47,8 @@ from tidings.log.queries import (
 from tidings.log.writer import LogWriter, partition_for
 
 __all__ = [
+    "DATA_IN_RETENTION",
+    "DataInEntry",
     "DeleteDevice",
     "DeleteObject",
     "DeletePerson",
@@ -49,6 +60,7 @@ __all__ = [
     "Merge",
     "Message",
     "ObjectRef",
+    "Origin",
     "Page",
     "PersonRef",
     "Relate",
@@ -67,10 +79,14 @@ __all__ = [
     "decode_message",
     "encode_message",
     "ensure_cursors",
+    "forget_data_in_before",
     "forget_expired_message_ids",
     "is_repeat",
+    "list_accepted_calls",
+    "list_rejected_calls",
     "partition_for",
     "partitions_behind",
     "pending_count",
     "read_after",
+    "record_rejected_call",
 ]

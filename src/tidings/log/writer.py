@@ -54,8 +54,11 @@ class LogWriter:
             await self._queue.join()
         await self._loop.stop()
 
-    async def append(self, workspace_id: int, messages: Sequence[Message]) -> None:
-        """Return once `messages` are durably in the log, or raise if the commit failed."""
+    async def append(self, workspace_id: int, messages: Sequence[Message], *, origin: str | None = None) -> None:
+        """Return once `messages` are durably in the log, or raise if the commit failed.
+
+        `origin` names the API that took them, for the data-in log.
+        """
         received_at = self._clock.now()
         partition = partition_for(workspace_id, partitions=self._partitions)
         rows = [
@@ -64,6 +67,7 @@ class LogWriter:
                 "workspace_id": workspace_id,
                 "received_at": received_at,
                 "body": encode_message(message),
+                "origin": origin,
             }
             for message in messages
         ]
