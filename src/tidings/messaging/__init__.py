@@ -6,4 +6,55 @@ reads people but never the ingest path, the processor or the API above it.
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from tidings.messaging.errors import RenderFailed, SnippetTooLarge, TemplateInvalid
+from tidings.messaging.liquid import (
+    MAX_SNIPPET_BYTES,
+    MAX_WORKSPACE_SNIPPETS_BYTES,
+    CampaignMeta,
+    LayoutMeta,
+    LinkToken,
+    Links,
+    LiquidEnvironment,
+    LiquidVersion,
+    MessageMeta,
+    RenderContext,
+    RenderedEmail,
+    Snippet,
+    SubscriptionTopic,
+    liquid_environment,
+    read_link_token,
+    render_email_body,
+    render_template,
+    unsubscribe_url,
+    validate_layout,
+    validate_snippets,
+    validate_template,
+)
+
+__all__: list[str] = [
+    # Liquid (messaging/liquid/)
+    "MAX_SNIPPET_BYTES",
+    "MAX_WORKSPACE_SNIPPETS_BYTES",
+    "CampaignMeta",
+    "LayoutMeta",
+    "LinkToken",
+    "Links",
+    "LiquidEnvironment",
+    "LiquidVersion",
+    "MessageMeta",
+    "RenderContext",
+    "RenderFailed",
+    "RenderedEmail",
+    "Snippet",
+    "SnippetTooLarge",
+    "SubscriptionTopic",
+    "TemplateInvalid",
+    "liquid_environment",
+    "read_link_token",
+    "render_email_body",
+    "render_template",
+    "unsubscribe_url",
+    "validate_layout",
+    "validate_snippets",
+    "validate_template",
+]
