@@ -3,16 +3,21 @@
 Every filter but `default` is wrapped so a missing input or argument fails the render (see
 `missing.py`), and so a filter given the wrong kind of value fails the render with a message
 rather than with a Python exception.
+
+Not offered: the `limit` and `contains` filters of Customer.io's extended list. The engine reserves
+both words (a `for` loop's `limit:`, the `contains` operator), so they cannot name filters; `slice`
+and the `contains` operator do the same work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from liquid import Environment
 
 from tidings.messaging.liquid.filters import arrays, dates, encoding, numbers, strings
 from tidings.messaging.liquid.missing import missing_guard
+from tidings.messaging.liquid.output import ruby_inspect
 from tidings.messaging.liquid.types import LiquidVersion
 
 __all__ = ["register_filters"]
@@ -32,7 +37,6 @@ _COMMON: dict[str, Callable[..., object]] = {
     # numbers and money
     "format_number": numbers.format_number,
     # strings
-    "contains": strings.contains,
     "normalize_whitespace": strings.normalize_whitespace,
     "number_of_words": strings.number_of_words,
     "pluralize": strings.pluralize,
@@ -60,7 +64,7 @@ _COMMON: dict[str, Callable[..., object]] = {
     "group_by": arrays.group_by,
     "group_by_exp": arrays.group_by_exp,
     "json": arrays.json_filter,
-    "limit": arrays.limit,
+    "join": arrays.join,
     "pop": arrays.pop,
     "push": arrays.push,
     "shift": arrays.shift,
@@ -95,6 +99,33 @@ _LEGACY: dict[str, Callable[..., object]] = {
 _NOT_IN_LEGACY = ("default", "json_array_uniq")
 
 
+# Filters that read their input as text. Given a map, they read Ruby's text of it, as Customer.io's
+# do: the docs turn `{{ customer | replace: "=>", ":" }}` into JSON.
+_TEXT_INPUT = frozenset(
+    {
+        "append", "capitalize", "downcase", "escape", "escape_once", "lstrip", "newline_to_br",
+        "prepend", "remove", "remove_first", "remove_last", "replace", "replace_first",
+        "replace_last", "rstrip", "split", "strip", "strip_html", "strip_newlines", "truncate",
+        "truncatewords", "upcase", "url_encode", "normalize_whitespace", "titlecase", "slugify",
+        "md5", "sha1", "sha256", "hmac_sha1", "hmac_sha256", "base64", "base64_encode",
+        "base64_url_safe_encode", "cgi_escape", "uri_escape", "xml_escape", "htmlencode",
+    }
+)  # fmt: skip
+
+
+def _text_input(func: Callable[..., object]) -> Callable[..., object]:
+    def read_as_text(value: object, *args: object, **kwargs: object) -> object:
+        if isinstance(value, Mapping):
+            value = ruby_inspect(value)
+        return func(value, *args, **kwargs)
+
+    read_as_text.__name__ = getattr(func, "__name__", "filter")
+    for flag in ("with_context", "with_environment"):
+        if getattr(func, flag, False):
+            setattr(read_as_text, flag, True)
+    return read_as_text
+
+
 def register_filters(env: Environment, version: LiquidVersion) -> None:
     """Install the filters of `version` on `env`, each guarded against missing values."""
     env.filters.update(_COMMON)
@@ -103,5 +134,7 @@ def register_filters(env: Environment, version: LiquidVersion) -> None:
         for name in _NOT_IN_LEGACY:
             env.filters.pop(name, None)
     for name, func in list(env.filters.items()):
+        if name in _TEXT_INPUT:
+            func = _text_input(func)
         if name != "default":
             env.filters[name] = missing_guard(func)

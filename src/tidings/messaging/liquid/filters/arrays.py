@@ -21,6 +21,7 @@ from liquid.filter import with_context
 from liquid.token import TOKEN_EXPRESSION, Token
 
 from tidings.messaging.liquid.missing import MissingValue, StrictContext
+from tidings.messaging.liquid.output import to_output
 
 __all__ = [
     "array_to_sentence_string",
@@ -30,8 +31,8 @@ __all__ = [
     "group_by",
     "group_by_exp",
     "json_array_uniq",
+    "join",
     "json_filter",
-    "limit",
     "pop",
     "push",
     "shift",
@@ -144,9 +145,16 @@ def concat(value: object, other: object) -> list[object]:
     return _list(value) + [other]
 
 
-def limit(value: object, count: object) -> list[object]:
-    """The first `count` items."""
-    return _list(value)[: max(_count(count), 0)]
+def join(value: object, separator: object = " ") -> str:
+    """Items written out as `{{ }}` writes them (nil as nothing, maps as Ruby hashes), joined."""
+    return ("" if separator is None else str(separator)).join(to_output(item) for item in _flat(_list(value)))
+
+
+def _flat(items: list[object]) -> list[object]:
+    flat: list[object] = []
+    for item in items:
+        flat.extend(_flat(list(item)) if isinstance(item, (list, tuple)) else [item])
+    return flat
 
 
 def pop(value: object, count: object = 1) -> list[object]:

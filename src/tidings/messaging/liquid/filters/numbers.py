@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
-from babel.numbers import format_decimal, get_territory_currencies, parse_pattern
+from babel.numbers import format_decimal, get_currency_precision, get_territory_currencies, parse_pattern
 from liquid.exceptions import FilterArgumentError
 
 __all__ = [
@@ -133,12 +133,12 @@ def _money(value: object, locale_name: object, code: object, *, is_rounded: bool
     locale = _locale(str(locale_name or "en"))
     currency_code = str(code).upper() if code else _local_currency(locale)
     pattern = parse_pattern(locale.currency_formats["standard"])
-    amount = Decimal(str(to_number(value)))
-    if is_rounded:
-        pattern.frac_prec = (0, 0)
-        amount = amount.quantize(Decimal(1), rounding="ROUND_HALF_UP")
+    # Half-up, as money is rounded at the till (babel would round half to even).
+    digits = 0 if is_rounded else get_currency_precision(currency_code)
+    pattern.frac_prec = (digits, digits)
     try:
-        return pattern.apply(amount, locale, currency=currency_code, currency_digits=not is_rounded)
+        amount = Decimal(str(to_number(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+        return pattern.apply(amount, locale, currency=currency_code, currency_digits=False)
     except (InvalidOperation, KeyError, ValueError) as err:
         raise FilterArgumentError(f"cannot format {value!r} as {currency_code}: {err}", token=None) from err
 

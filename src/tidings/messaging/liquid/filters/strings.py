@@ -11,7 +11,6 @@ import re
 import unicodedata
 
 __all__ = [
-    "contains",
     "htmlencode",
     "normalize_whitespace",
     "number_of_words",
@@ -66,17 +65,6 @@ def number_of_words(value: object, mode: object = None) -> int:
         if mode == "cjk" or cjk:
             return cjk + len(_CJK.sub(" ", text).split())
     return len(text.split())
-
-
-def contains(value: object, item: object) -> bool:
-    """True when the text contains the substring, or the list the item."""
-    if isinstance(value, str):
-        return _text(item) in value
-    if isinstance(value, (list, tuple)):
-        return item in value
-    if isinstance(value, dict):
-        return item in value
-    return False
 
 
 def htmlencode(value: object) -> str:
