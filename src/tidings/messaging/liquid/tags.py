@@ -102,7 +102,8 @@ class _OptionsTag(Tag):
         stream.expect(TOKEN_TAG)
         options: dict[str, _Option] = {}
         if stream.peek.kind == TOKEN_EXPRESSION:
-            expression = next(stream)
+            next(stream)
+            expression = stream.current
             text = expression.value
             for match in _OPTION.finditer(text):
                 name, raw = match.group(1), match.group(2)
@@ -228,7 +229,10 @@ class _RandomTag(Tag):
     def parse(self, stream: TokenStream) -> Node:
         token = stream.current
         stream.expect(TOKEN_TAG)
-        text = next(stream).value.strip() if stream.peek.kind == TOKEN_EXPRESSION else ""
+        text = ""
+        if stream.peek.kind == TOKEN_EXPRESSION:
+            next(stream)
+            text = stream.current.value.strip()
         if not text.isdigit():
             raise LiquidSyntaxError("Syntax Error in 'random' - Valid syntax: random [number]", token=token)
         node = _RandomNode(token, {})
