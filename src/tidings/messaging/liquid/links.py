@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode
 
 from tidings.messaging.liquid.types import Links
 
@@ -38,14 +38,19 @@ class LinkToken:
     href: str | None
 
 
-def add_query(url: str, params: list[tuple[str, str]]) -> str:
-    """Append form-encoded parameters (`+` for spaces, as Customer.io's URL parameters are)."""
-    if not params:
+def add_query(url: str, params: list[tuple[str, str]] | str) -> str:
+    """Append parameters, form-encoded (`+` for spaces, as Customer.io's URL parameters are).
+
+    `params` may be a query string encoded already (the same for every link of a render).
+    """
+    extra = params if isinstance(params, str) else urlencode(params)
+    if not extra:
         return url
-    parts = urlsplit(url)
-    extra = urlencode(params)
-    query = f"{parts.query}&{extra}" if parts.query else extra
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+    url, hash_mark, fragment = url.partition("#")
+    joiner = "&" if "?" in url else "?"
+    if url.endswith(("?", "&")):
+        joiner = ""
+    return f"{url}{joiner}{extra}{hash_mark}{fragment}"
 
 
 def _delivery_url(links: Links, route: str, delivery_id: str, lang: str | None) -> str:

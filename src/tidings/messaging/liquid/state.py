@@ -19,13 +19,14 @@ class RenderState:
     tracked links were numbered.
     """
 
-    __slots__ = ("context", "has_unsubscribe_link", "has_view_in_browser", "link_count", "_rng")
+    __slots__ = ("context", "has_unsubscribe_link", "has_view_in_browser", "link_count", "url_query", "_rng")
 
     def __init__(self, context: RenderContext) -> None:
         self.context = context
         self.has_unsubscribe_link = False
         self.has_view_in_browser = False
         self.link_count = 0
+        self.url_query: str | None = None
         self._rng: random.Random | None = None
 
     def rng(self) -> random.Random:

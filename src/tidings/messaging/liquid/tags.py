@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Mapping
 from io import StringIO
 from typing import TYPE_CHECKING, TextIO
+from urllib.parse import urlencode
 
 from liquid import Node, Tag, TokenStream
 from liquid.builtin.expressions import FilteredExpression
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CUSTOMER_IO_TAGS", "register_tags"]
 
-_OPTION = re.compile(r"""(\w+)\s*[:=]\s*("[^"]*"|'[^']*'|\S+)""")
+# A value is quoted, or runs to the next space; Liquid inside it (`{{ n }}`) may hold spaces.
+_OPTION = re.compile(r"""(\w+)\s*[:=]\s*("[^"]*"|'[^']*'|(?:\{\{.*?\}\}|\S)+)""")
 _PATH = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\d+\])*")
 _SEGMENT = re.compile(r"[A-Za-z_][\w-]*|\d+")
 
@@ -187,7 +189,9 @@ class _CioLinkNode(_OptionsNode):
         if not href.startswith(("http://", "https://")):
             return buffer.write(href)
         if self.option(context, "url_params", True) is not False and links.url_parameters:
-            href = add_query(href, _url_parameters(context, links.url_parameters))
+            if state.url_query is None:  # the same for every link of the render: build it once
+                state.url_query = urlencode(_url_parameters(context, links.url_parameters))
+            href = add_query(href, state.url_query)
         if self.option(context, "track", links.is_click_tracking) is False:
             return buffer.write(href)
         state.link_count += 1

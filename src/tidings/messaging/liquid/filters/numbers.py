@@ -10,12 +10,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
-from babel.numbers import format_decimal, get_currency_precision, get_territory_currencies, parse_pattern
+from babel.numbers import (
+    format_decimal,
+    get_currency_precision,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+    get_territory_currencies,
+    parse_pattern,
+)
 from liquid.exceptions import FilterArgumentError
 
 __all__ = [
@@ -129,18 +138,49 @@ def _local_currency(locale: Locale) -> str:
     return currencies[0] if currencies else "USD"
 
 
+@dataclass(frozen=True, slots=True)
+class _MoneyFormat:
+    """A locale's currency pattern for one currency, resolved once (babel's apply is slow)."""
+
+    prefixes: tuple[str, str]
+    suffixes: tuple[str, str]
+    decimal: str
+    group: str
+    digits: int
+    is_simple: bool  # groups of three: formatted here; anything else goes through babel
+
+
+@lru_cache(maxsize=512)
+def _money_format(locale: Locale, currency_code: str, is_rounded: bool) -> _MoneyFormat:
+    pattern = parse_pattern(locale.currency_formats["standard"])
+    symbol = get_currency_symbol(currency_code, locale=locale)
+    digits = 0 if is_rounded else get_currency_precision(currency_code)
+    return _MoneyFormat(
+        prefixes=(pattern.prefix[0].replace("¤", symbol), pattern.prefix[1].replace("¤", symbol)),
+        suffixes=(pattern.suffix[0].replace("¤", symbol), pattern.suffix[1].replace("¤", symbol)),
+        decimal=get_decimal_symbol(locale),
+        group=get_group_symbol(locale),
+        digits=digits,
+        is_simple=pattern.grouping == (3, 3),
+    )
+
+
 def _money(value: object, locale_name: object, code: object, *, is_rounded: bool) -> str:
     locale = _locale(str(locale_name or "en"))
     currency_code = str(code).upper() if code else _local_currency(locale)
-    pattern = parse_pattern(locale.currency_formats["standard"])
-    # Half-up, as money is rounded at the till (babel would round half to even).
-    digits = 0 if is_rounded else get_currency_precision(currency_code)
-    pattern.frac_prec = (digits, digits)
     try:
-        amount = Decimal(str(to_number(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-        return pattern.apply(amount, locale, currency=currency_code, currency_digits=False)
+        form = _money_format(locale, currency_code, is_rounded)
+        # Half-up, as money is rounded at the till (babel would round half to even).
+        amount = Decimal(str(to_number(value))).quantize(Decimal(1).scaleb(-form.digits), rounding=ROUND_HALF_UP)
+        if not form.is_simple:
+            pattern = parse_pattern(locale.currency_formats["standard"])
+            pattern.frac_prec = (form.digits, form.digits)
+            return pattern.apply(amount, locale, currency=currency_code, currency_digits=False)
     except (InvalidOperation, KeyError, ValueError) as err:
         raise FilterArgumentError(f"cannot format {value!r} as {currency_code}: {err}", token=None) from err
+    is_negative = amount < 0
+    text = f"{abs(amount):,.{form.digits}f}".replace(",", "\0").replace(".", form.decimal).replace("\0", form.group)
+    return f"{form.prefixes[is_negative]}{text}{form.suffixes[is_negative]}"
 
 
 def currency(value: object, locale_name: object = "en", code: object = None) -> str:
