@@ -163,6 +163,7 @@ CASES = [
     ("{{ customer.purchases | where: 'type', 'kitchen' | size }}", "2"),
     ("{{ customer.purchases | where_not: 'type', 'kitchen' | map: 'title' | join }}", "vacuum"),
     ("{{ customer.purchases | where_exp: 'p', 'p.price > 20' | map: 'title' | join: ',' }}", "garlic press,vacuum"),
+    ("{{ customer.purchases | where_exp: 'p', 'p.gift == blank' | size }}", "3"),
     ("{{ customer.purchases | find: 'type', 'household' | map: 'title' }}", "vacuum"),
     ("{{ customer.purchases | find_exp: 'p', 'p.price < 20' | map: 'title' }}", "utensils"),
     ("{{ customer.purchases | group_by_exp: 'p', 'p.price | at_most: 50' | map: 'name' | join: ',' }}", "12,30,50"),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from functools import cache
 from typing import Any
 
 from liquid import RenderContext as LiquidContext
@@ -30,7 +31,15 @@ from liquid.exceptions import FilterArgumentError, LiquidError, UndefinedError
 from liquid.expression import Expression
 from liquid.undefined import UNDEFINED
 
-__all__ = ["BlankComparison", "MissingValue", "StrictContext", "is_blank", "missing_guard", "rewrite_blank"]
+__all__ = [
+    "BlankComparison",
+    "MissingValue",
+    "StrictContext",
+    "is_blank",
+    "missing_guard",
+    "rewrite_blank",
+    "rewrite_blank_expression",
+]
 
 _PROPERTY = re.compile(r"[A-Za-z_][\w-]*")
 
@@ -160,8 +169,13 @@ def rewrite_blank(nodes: list[Node]) -> None:
         _rewrite_object(node)
 
 
+def rewrite_blank_expression(expression: Expression) -> Expression:
+    """`rewrite_blank` for one expression parsed on its own (a `where_exp` condition)."""
+    return _rewrite_value(expression)  # type: ignore[return-value]
+
+
 def _rewrite_object(obj: object) -> None:
-    names = _slot_names(type(obj)) + [n for n in getattr(obj, "__dict__", {}) if n not in _SKIPPED]
+    names = [*_slot_names(type(obj)), *(n for n in getattr(obj, "__dict__", {}) if n not in _SKIPPED)]
     for name in names:
         try:
             value = getattr(obj, name)
@@ -186,6 +200,7 @@ def _rewrite_value(value: Node | Expression) -> Node | Expression:
     return value
 
 
+@cache
 def _slot_names(cls: type) -> list[str]:
     names: list[str] = []
     for klass in cls.__mro__:

@@ -20,7 +20,7 @@ from liquid.expression import Expression
 from liquid.filter import with_context
 from liquid.token import TOKEN_EXPRESSION, Token
 
-from tidings.messaging.liquid.missing import MissingValue, StrictContext
+from tidings.messaging.liquid.missing import MissingValue, StrictContext, rewrite_blank_expression
 from tidings.messaging.liquid.output import to_output
 
 __all__ = [
@@ -208,7 +208,7 @@ def _expression(env: Environment, source: str, *, is_condition: bool) -> Express
     stream = TokenStream(tokenize(source, token))
     try:
         if is_condition:
-            return BooleanExpression.parse(env, stream)
+            return rewrite_blank_expression(BooleanExpression.parse(env, stream))
         return FilteredExpression.parse(env, stream)
     except LiquidError as err:
         raise FilterArgumentError(f"invalid expression '{source}': {err.message}", token=None) from err
