@@ -87,6 +87,10 @@ _LATEST: dict[str, Callable[..., object]] = {
     "times": numbers.times,
 }
 
+# Legacy (Customer.io's Ruby Liquid 2.5) differs where Customer.io's upgrade notes say: `timezone` and
+# `htmlencode` exist, `default` and `json_array_uniq` do not, a bare zone offset counts hours,
+# `currency` takes a locale only, and arithmetic is the engine's (`15.0` stays `15.0`). Not
+# reproduced: legacy `escape`, `sort` (erroring on nils), `concat`, `sha256` and `sum` differences.
 _LEGACY: dict[str, Callable[..., object]] = {
     "currency": numbers.legacy_currency,
     "date": dates.legacy_date_filter,
