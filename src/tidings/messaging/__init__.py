@@ -13,4 +13,60 @@ from tidings.messaging.delivery_reports import (
     record_delivery_report,
 )
 
-__all__ = ["DELIVERY_METRICS", "DeliveryReport", "list_delivery_reports", "record_delivery_report"]
+from tidings.messaging.errors import RenderFailed, SnippetTooLarge, TemplateInvalid
+from tidings.messaging.liquid import (
+    MAX_SNIPPET_BYTES,
+    MAX_WORKSPACE_SNIPPETS_BYTES,
+    CampaignMeta,
+    LayoutMeta,
+    LinkToken,
+    Links,
+    LiquidEnvironment,
+    LiquidVersion,
+    MessageMeta,
+    RenderContext,
+    RenderedEmail,
+    Snippet,
+    SubscriptionTopic,
+    liquid_environment,
+    read_link_token,
+    render_email_body,
+    render_template,
+    unsubscribe_url,
+    validate_layout,
+    validate_snippets,
+    validate_template,
+)
+
+__all__: list[str] = [
+    # Delivery reports
+    "DELIVERY_METRICS",
+    "DeliveryReport",
+    "list_delivery_reports",
+    "record_delivery_report",
+    # Liquid (messaging/liquid/)
+    "MAX_SNIPPET_BYTES",
+    "MAX_WORKSPACE_SNIPPETS_BYTES",
+    "CampaignMeta",
+    "LayoutMeta",
+    "LinkToken",
+    "Links",
+    "LiquidEnvironment",
+    "LiquidVersion",
+    "MessageMeta",
+    "RenderContext",
+    "RenderFailed",
+    "RenderedEmail",
+    "Snippet",
+    "SnippetTooLarge",
+    "SubscriptionTopic",
+    "TemplateInvalid",
+    "liquid_environment",
+    "read_link_token",
+    "render_email_body",
+    "render_template",
+    "unsubscribe_url",
+    "validate_layout",
+    "validate_snippets",
+    "validate_template",
+]
