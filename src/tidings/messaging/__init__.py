@@ -6,4 +6,33 @@ reads people but never the ingest path, the processor or the API above it.
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from tidings.messaging.email import (
+    DELIVERY_HEADER,
+    MAX_ATTACHMENT_BYTES,
+    MAX_RECIPIENTS,
+    Attachment,
+    ComposedEmail,
+    MessageType,
+    OutboundEmail,
+    compose_email,
+    decode_attachments,
+    email_bytes,
+)
+from tidings.messaging.errors import InvalidTrackingToken, SmtpFailed
+from tidings.messaging.plaintext import html_to_text
+
+__all__ = [
+    "DELIVERY_HEADER",
+    "MAX_ATTACHMENT_BYTES",
+    "MAX_RECIPIENTS",
+    "Attachment",
+    "ComposedEmail",
+    "InvalidTrackingToken",
+    "MessageType",
+    "OutboundEmail",
+    "SmtpFailed",
+    "compose_email",
+    "decode_attachments",
+    "email_bytes",
+    "html_to_text",
+]

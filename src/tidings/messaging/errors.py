@@ -1,0 +1,39 @@
+"""Errors of messaging, each under a category of `tidings.errors`.
+
+    InvalidInput
+    └── InvalidTrackingToken   a click or open link was altered, or signed with another secret
+    ProviderFailed
+    └── SmtpFailed             an SMTP server refused a message or could not be reached
+"""
+
+from __future__ import annotations
+
+from tidings.errors import InvalidInput, ProviderFailed
+
+__all__ = ["InvalidTrackingToken", "SmtpFailed"]
+
+
+class InvalidTrackingToken(InvalidInput):
+    """A tracking link's token does not verify. Customer.io answers "Invalid link security token"."""
+
+    def __init__(self, message: str = "Invalid link security token") -> None:
+        super().__init__(message, field="token")
+
+
+class SmtpFailed(ProviderFailed):
+    """An SMTP server did not take a message.
+
+    `code` and `text` are the server's reply (`code` is None when no reply came: refused connection,
+    timeout, dropped connection). `retryable` is true for 4xx replies and connection trouble.
+    `is_bounce` is true when the server permanently refused the recipients or the message itself (a
+    5xx reply to RCPT or DATA), which the sender records as a bounce; a permanent failure of our own
+    setup (credentials, sender address, TLS) is not a bounce.
+    """
+
+    def __init__(
+        self, message: str, *, retryable: bool, code: int | None = None, text: str = "", is_bounce: bool = False
+    ) -> None:
+        super().__init__(message, retryable=retryable)
+        self.code = code
+        self.text = text
+        self.is_bounce = is_bounce
