@@ -20,14 +20,17 @@ from tidings.messaging.email import (
 )
 from tidings.messaging.errors import InvalidTrackingToken, SmtpFailed
 from tidings.messaging.plaintext import html_to_text
+from tidings.messaging.tracking import ClickTarget, LinkTracker
 
 __all__ = [
     "DELIVERY_HEADER",
     "MAX_ATTACHMENT_BYTES",
     "MAX_RECIPIENTS",
     "Attachment",
+    "ClickTarget",
     "ComposedEmail",
     "InvalidTrackingToken",
+    "LinkTracker",
     "MessageType",
     "OutboundEmail",
     "SmtpFailed",
