@@ -198,7 +198,10 @@ def compose_email(email: OutboundEmail, *, now: datetime) -> ComposedEmail:
     for attachment in email.attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
         message.add_attachment(
-            attachment.content, maintype=maintype, subtype=subtype or "octet-stream", filename=attachment.filename
+            attachment.content,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=attachment.filename,
         )
 
     envelope_from = sender.addr_spec
@@ -230,7 +233,8 @@ def decode_attachments(encoded: Mapping[str, str]) -> tuple[Attachment, ...]:
         try:
             content = base64.b64decode(data, validate=True)
         except (binascii.Error, ValueError):
-            raise InvalidInput(f"Attachment {filename!r} must be base64-encoded", field="attachments") from None
+            reason = f"Attachment {filename!r} must be base64-encoded"
+            raise InvalidInput(reason, field="attachments") from None
         attachments.append(Attachment.named(filename, content))
     _check_attachments(attachments)
     return tuple(attachments)
@@ -263,7 +267,8 @@ def _check_attachments(attachments: tuple[Attachment, ...] | list[Attachment]) -
             raise InvalidInput(f"Attachment filename {name!r} is not a plain file name", field="attachments")
         extension = name.rpartition(".")[2].lower() if "." in name else ""
         if extension in _FORBIDDEN_EXTENSIONS:
-            raise InvalidInput(f"Attachment {name!r}: .{extension} files cannot be attached", field="attachments")
+            reason = f"Attachment {name!r}: .{extension} files cannot be attached"
+            raise InvalidInput(reason, field="attachments")
         total += len(attachment.content)
     if total > MAX_ATTACHMENT_BYTES:
         raise LimitExceeded("Total attachment size exceeds 2048KB limit", field="attachments")
@@ -276,7 +281,8 @@ def _addresses(raw: str, *, field: str) -> tuple[Address, ...]:
             continue
         local, at, domain = addr_spec.rpartition("@")
         if not at or not local or not domain or not addr_spec.isascii():
-            raise InvalidInput(f"{field} has an invalid email address: {addr_spec or display_name!r}", field=field)
+            reason = f"{field} has an invalid email address: {addr_spec or display_name!r}"
+            raise InvalidInput(reason, field=field)
         try:
             parsed.append(Address(display_name=display_name, addr_spec=addr_spec))
         except (ValueError, IndexError):

@@ -31,7 +31,13 @@ class SmtpFailed(ProviderFailed):
     """
 
     def __init__(
-        self, message: str, *, retryable: bool, code: int | None = None, text: str = "", is_bounce: bool = False
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        code: int | None = None,
+        text: str = "",
+        is_bounce: bool = False,
     ) -> None:
         super().__init__(message, retryable=retryable)
         self.code = code

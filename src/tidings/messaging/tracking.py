@@ -105,7 +105,8 @@ class LinkTracker:
         if len(self.secret) < 16:
             raise InvalidInput("the link tracking secret must be at least 16 bytes", field="secret")
         if not _HTTP.match(self.base_url):
-            raise InvalidInput("the link tracking base URL must start with http:// or https://", field="base_url")
+            reason = "the link tracking base URL must start with http:// or https://"
+            raise InvalidInput(reason, field="base_url")
         base = self.base_url.rstrip("/")
         object.__setattr__(self, "base_url", base)
         object.__setattr__(self, "_click_prefix", f"{base}/click/")
@@ -174,14 +175,16 @@ class LinkTracker:
         raise InvalidTrackingToken()
 
     def verify_open(self, token: str) -> str:
-        """The delivery id an open-pixel token stands for. Raises `InvalidTrackingToken` like `verify_click`."""
+        """The delivery id of an open-pixel token. Raises `InvalidTrackingToken` like `verify_click`."""
         payload = self._verify(_OPEN, token)
         match payload:
             case [str(delivery_id)]:
                 return delivery_id
         raise InvalidTrackingToken()
 
-    def _rewrite_anchor(self, tag: str, *, delivery_id: str, position: int, unsubscribe: tuple[str, ...]) -> str | None:
+    def _rewrite_anchor(
+        self, tag: str, *, delivery_id: str, position: int, unsubscribe: tuple[str, ...]
+    ) -> str | None:
         href = classes = link_tag = None
         for attribute in _ATTRIBUTE.finditer(tag, 2, len(tag) - 1):
             name = attribute.group("name").lower()
