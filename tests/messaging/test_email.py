@@ -85,6 +85,12 @@ class TestStructure:
         assert composed.sender == "shop@example.com"
         assert composed.recipients == ("ann@example.com", "bob@example.org")
 
+    def test_blank_reply_to_and_bcc_are_ignored(self) -> None:
+        composed = compose_email(outbound(reply_to=" ", bcc=" "), now=NOW)
+
+        assert wire(composed)["Reply-To"] is None
+        assert composed.recipients == ("ann@example.com",)
+
     def test_non_ascii_subject_and_display_name_are_encoded(self) -> None:
         raw = email_bytes(compose_email(outbound(subject="Grüße", to='"Zoë" <zoe@example.com>'), now=NOW))
 

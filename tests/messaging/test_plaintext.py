@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from tidings.messaging import html_to_text
 
 
@@ -43,3 +46,24 @@ def test_preformatted_text_keeps_its_spaces() -> None:
 def test_empty_and_text_only_input() -> None:
     assert html_to_text("") == ""
     assert html_to_text("just   text") == "just text\n"
+
+
+def test_control_characters_in_the_html_cannot_forge_layout() -> None:
+    assert html_to_text("a\x00b\x01c\x02d\x03e") == "abcde\n"
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["<p>", "</p>", "<div style='display:none'>", "</div>", "<a href='https://x.example'>", "</a>", "<pre>",
+             "</pre>", "<br>", "<li>", "<td>", "<!--", "-->", "<style>", "</style>", "<", ">", "&amp;", " ", "\n",
+             "word", "\x00", "\xa0"]
+        )
+    ).map("".join)
+)
+def test_any_markup_gives_clean_text(html: str) -> None:
+    text = html_to_text(html)
+
+    assert not any(marker in text for marker in "\x00\x01\x02\x03")
+    assert text == "" or (text.endswith("\n") and not text.endswith("\n\n"))
+    assert "\n\n\n" not in text

@@ -180,8 +180,9 @@ def compose_email(email: OutboundEmail, *, now: datetime) -> ComposedEmail:
     message = EmailMessage(policy=email_policy.SMTP)
     message["From"] = sender
     message["To"] = to
-    if email.reply_to:
-        message["Reply-To"] = _addresses(email.reply_to, field="reply_to")
+    reply_to = _addresses(email.reply_to, field="reply_to") if email.reply_to else ()
+    if reply_to:
+        message["Reply-To"] = reply_to
     message["Subject"] = email.subject
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id
