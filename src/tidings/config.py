@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +22,8 @@ __all__ = [
     "ProcessorSettings",
     "ServerSettings",
     "Settings",
+    "SmtpSettings",
+    "StartTlsMode",
     "load_settings",
 ]
 
@@ -62,12 +65,37 @@ class LoggingSettings:
     format: str = "json"
 
 
+class StartTlsMode(StrEnum):
+    """Whether a plain SMTP connection is upgraded with STARTTLS (RFC 3207)."""
+
+    REQUIRED = "required"  # refuse to send over a server that does not offer it
+    OPPORTUNISTIC = "opportunistic"  # upgrade when offered, as Customer.io does
+    OFF = "off"
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    # Unset: no SMTP server is configured, and email cannot leave this installation.
+    host: str | None = None
+    # Customer.io refuses port 25 ("You cannot use port 25"); 587 (submission) is the usual choice.
+    port: int = 587
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    starttls: StartTlsMode = StartTlsMode.OPPORTUNISTIC
+    # Implicit TLS from the first byte (usually port 465); STARTTLS does not apply then.
+    tls: bool = False
+    timeout_seconds: float = 30.0
+    # Connections kept open to the server; sends beyond this many wait for a free one.
+    max_connections: int = 4
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     processor: ProcessorSettings = field(default_factory=ProcessorSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
 
 
 def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -96,6 +124,16 @@ def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
             level=env.get("TIDINGS_LOG_LEVEL", _log_level, "INFO"),
             format=env.get("TIDINGS_LOG_FORMAT", _log_format, "json"),
         ),
+        smtp=SmtpSettings(
+            host=env.get("TIDINGS_SMTP_HOST", str, None),
+            port=env.get("TIDINGS_SMTP_PORT", _smtp_port, 587),
+            username=env.get("TIDINGS_SMTP_USERNAME", str, None),
+            password=env.get("TIDINGS_SMTP_PASSWORD", str, None),
+            starttls=env.get("TIDINGS_SMTP_STARTTLS", _starttls_mode, StartTlsMode.OPPORTUNISTIC),
+            tls=env.get("TIDINGS_SMTP_TLS", _boolean, False),
+            timeout_seconds=env.get("TIDINGS_SMTP_TIMEOUT_SECONDS", _positive_float, 30.0),
+            max_connections=env.get("TIDINGS_SMTP_MAX_CONNECTIONS", _positive_int, 4),
+        ),
     )
     return _apply_overrides(settings, overrides)
 
@@ -109,6 +147,11 @@ def _apply_overrides(settings: Settings, overrides: Mapping[str, Any]) -> Settin
         settings = dataclasses.replace(settings, **{section_name: dataclasses.replace(section, **{field_name: value})})
     if (settings.server.tls_certificate is None) != (settings.server.tls_key is None):
         raise InvalidInput("TLS needs both a certificate and a key", field="TIDINGS_TLS_CERTIFICATE")
+    if settings.smtp.tls and settings.smtp.starttls is StartTlsMode.REQUIRED:
+        raise InvalidInput(
+            "TIDINGS_SMTP_TLS connects with TLS from the start; STARTTLS cannot also be required",
+            field="TIDINGS_SMTP_STARTTLS",
+        )
     return settings
 
 
@@ -145,6 +188,30 @@ def _port(raw: str) -> int:
     if not 0 <= value <= 65535:
         raise ValueError(f"must be a port number, got {raw!r}")
     return value
+
+
+def _smtp_port(raw: str) -> int:
+    value = _port(raw)
+    if value == 25:
+        # Customer.io: "You cannot use port 25"; submission ports are 587, 465 and 2525.
+        raise ValueError("port 25 is not allowed; use 587 (STARTTLS), 465 (TLS) or 2525")
+    return value
+
+
+def _starttls_mode(raw: str) -> StartTlsMode:
+    try:
+        return StartTlsMode(raw.strip().lower())
+    except ValueError:
+        raise ValueError(f"must be required, opportunistic or off, got {raw!r}") from None
+
+
+def _boolean(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"must be true or false, got {raw!r}")
 
 
 def _log_level(raw: str) -> str:

@@ -12,8 +12,7 @@ from tidings.messaging.delivery_reports import (
     list_delivery_reports,
     record_delivery_report,
 )
-
-from tidings.messaging.errors import RenderFailed, SnippetTooLarge, TemplateInvalid
+from tidings.messaging.errors import InvalidTrackingToken, RenderFailed, SmtpFailed, SnippetTooLarge, TemplateInvalid
 from tidings.messaging.liquid import (
     MAX_SNIPPET_BYTES,
     MAX_WORKSPACE_SNIPPETS_BYTES,
@@ -37,6 +36,21 @@ from tidings.messaging.liquid import (
     validate_snippets,
     validate_template,
 )
+from tidings.messaging.email import (
+    DELIVERY_HEADER,
+    MAX_ATTACHMENT_BYTES,
+    MAX_RECIPIENTS,
+    Attachment,
+    ComposedEmail,
+    MessageType,
+    OutboundEmail,
+    compose_email,
+    decode_attachments,
+    email_bytes,
+)
+from tidings.messaging.plaintext import html_to_text
+from tidings.messaging.tracking import ClickTarget, LinkTracker
+
 
 __all__: list[str] = [
     # Delivery reports
@@ -69,4 +83,20 @@ __all__: list[str] = [
     "validate_layout",
     "validate_snippets",
     "validate_template",
+    # Email composition and tracking links
+    "DELIVERY_HEADER",
+    "MAX_ATTACHMENT_BYTES",
+    "MAX_RECIPIENTS",
+    "Attachment",
+    "ClickTarget",
+    "ComposedEmail",
+    "InvalidTrackingToken",
+    "LinkTracker",
+    "MessageType",
+    "OutboundEmail",
+    "SmtpFailed",
+    "compose_email",
+    "decode_attachments",
+    "email_bytes",
+    "html_to_text",
 ]

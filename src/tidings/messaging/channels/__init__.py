@@ -2,4 +2,16 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from tidings.messaging.channels.capture import CaptureChannel
+from tidings.messaging.channels.routing import EmailRouter
+from tidings.messaging.channels.smtp import SmtpChannel
+from tidings.messaging.channels.types import Channel, ChannelKind, ProviderReceipt
+
+__all__ = [
+    "CaptureChannel",
+    "Channel",
+    "ChannelKind",
+    "EmailRouter",
+    "ProviderReceipt",
+    "SmtpChannel",
+]

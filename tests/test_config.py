@@ -1,0 +1,63 @@
+"""Settings from the environment: each section read once, a bad value named at start-up."""
+
+from __future__ import annotations
+
+import pytest
+
+from tidings.config import SmtpSettings, StartTlsMode, load_settings
+from tidings.errors import InvalidInput
+
+
+class TestSmtpSettings:
+    def test_unset_means_no_smtp_server(self) -> None:
+        assert load_settings({}).smtp == SmtpSettings()
+        assert SmtpSettings().host is None
+
+    def test_every_variable_is_read(self) -> None:
+        smtp = load_settings(
+            {
+                "TIDINGS_SMTP_HOST": "smtp.example.com",
+                "TIDINGS_SMTP_PORT": "465",
+                "TIDINGS_SMTP_USERNAME": "apikey",
+                "TIDINGS_SMTP_PASSWORD": "s3cret",
+                "TIDINGS_SMTP_STARTTLS": "Off",
+                "TIDINGS_SMTP_TLS": "true",
+                "TIDINGS_SMTP_TIMEOUT_SECONDS": "7.5",
+                "TIDINGS_SMTP_MAX_CONNECTIONS": "8",
+            }
+        ).smtp
+
+        assert smtp == SmtpSettings(
+            host="smtp.example.com",
+            port=465,
+            username="apikey",
+            password="s3cret",
+            starttls=StartTlsMode.OFF,
+            tls=True,
+            timeout_seconds=7.5,
+            max_connections=8,
+        )
+
+    def test_password_stays_out_of_the_repr(self) -> None:
+        assert "s3cret" not in repr(SmtpSettings(host="h", password="s3cret"))
+
+    @pytest.mark.parametrize(
+        ("name", "value", "reason"),
+        [
+            ("TIDINGS_SMTP_PORT", "25", "port 25 is not allowed"),
+            ("TIDINGS_SMTP_PORT", "70000", "must be a port number"),
+            ("TIDINGS_SMTP_STARTTLS", "maybe", "must be required, opportunistic or off"),
+            ("TIDINGS_SMTP_TLS", "sometimes", "must be true or false"),
+            ("TIDINGS_SMTP_TIMEOUT_SECONDS", "0", "must be a positive number"),
+            ("TIDINGS_SMTP_MAX_CONNECTIONS", "0", "must be a positive integer"),
+        ],
+    )
+    def test_malformed_value_is_named(self, name: str, value: str, reason: str) -> None:
+        with pytest.raises(InvalidInput, match=reason) as caught:
+            load_settings({name: value})
+        assert caught.value.field == name
+
+    def test_implicit_tls_with_required_starttls_is_refused(self) -> None:
+        with pytest.raises(InvalidInput) as caught:
+            load_settings({"TIDINGS_SMTP_TLS": "1", "TIDINGS_SMTP_STARTTLS": "required"})
+        assert caught.value.field == "TIDINGS_SMTP_STARTTLS"
