@@ -41,6 +41,7 @@ from tidings.log import (
     RelatedObject,
     ReportDelivery,
     Screen,
+    SendMessage,
     SuppressPerson,
     Track,
     Unrelate,
@@ -218,6 +219,8 @@ def apply_message(conn: Connection, workspace: Workspace, message: Message, *, n
             person = people.find_person(conn, workspace_id=workspace.id, ref=_resolve(message.person, workspace))
             if person is not None:
                 _change_relationships(conn, workspace, person, add=[], delete=message.objects, now=now)
+        case SendMessage():
+            _send_message(conn, workspace, message, now=now)
         case ReportDelivery():
             messaging.record_delivery_report(
                 conn,
@@ -264,6 +267,34 @@ def _identify_object(conn: Connection, workspace: Workspace, message: IdentifyOb
             continue
         key = ObjectKey(cio_object_id=obj.cio_object_id)
         people.relate(conn, workspace, person, key=key, attributes=related.attributes, now=now)
+
+
+def _send_message(conn: Connection, workspace: Workspace, message: SendMessage, *, now: datetime) -> None:
+    """Queue the delivery the API promised; when its person cannot be found or created (an unknown
+    cio_id, a suppressed identifier) the delivery is still recorded, as failed, with the reason."""
+    failure = None
+    try:
+        cio_id = people.find_or_create_person(conn, workspace, ref=_resolve(message.person, workspace), now=now).cio_id
+    except (people.PersonNotFound, people.IdentifierSuppressed) as exc:
+        cio_id, failure = "", str(exc)
+    delivery = messaging.enqueue_delivery(
+        conn,
+        workspace_id=workspace.id,
+        delivery_id=message.delivery_id,
+        cio_id=cio_id,
+        channel=messaging.DeliveryChannel(message.channel),
+        source=messaging.DeliverySource.TRANSACTIONAL,
+        transactional_message_id=message.transactional_message_id,
+        request=message.request,
+        is_draft=message.is_draft,
+        send_at=message.send_at,
+        now=now,
+    )
+    if failure is not None:
+        failed = messaging.advance_delivery(
+            delivery, messaging.DeliveryStatus.FAILED, at=now, failure_message=failure, due_at=None
+        )
+        messaging.update_delivery(conn, workspace_id=workspace.id, delivery=failed)
 
 
 def _change_relationships(

@@ -51,7 +51,7 @@ async def test_filters_by_source_and_status(track: TrackDriver) -> None:
     assert rejected["reason"] == "event is required"
     assert await data_in(track, source="pipelines", status="accepted") == []
     bad = await track.app_get("/v1/data_in", source="segment")
-    assert (bad.status_code, bad.json()) == (400, {"meta": {"error": "source must be one of: pipelines, track"}})
+    assert (bad.status_code, bad.json()) == (400, {"meta": {"error": "source must be one of: app, pipelines, track"}})
 
 
 async def test_another_workspace_sees_none_of_it(track: TrackDriver) -> None:

@@ -15,10 +15,12 @@ from tidings.api.app_api import app_api_router
 from tidings.api.auth import Authenticator
 from tidings.api.data_in import data_in_router
 from tidings.api.errors import error_response, exception_handlers
+from tidings.api.messages import messages_router
 from tidings.api.objects import objects_router
 from tidings.api.paths import KeepEncodedSlashes
 from tidings.api.pipelines import pipelines_router
 from tidings.api.track import track_router
+from tidings.api.transactional import transactional_router
 from tidings.services import Role, Services
 
 __all__ = ["create_app"]
@@ -48,6 +50,8 @@ def create_app(services: Services, *, roles: Iterable[Role] = tuple(Role)) -> Fa
     app.include_router(app_api_router(services, auth))
     app.include_router(objects_router(services, auth))
     app.include_router(data_in_router(services, auth))
+    app.include_router(messages_router(services, auth))
+    app.include_router(transactional_router(services, auth))
     app.include_router(pipelines_router(services, auth))
     app.add_middleware(KeepEncodedSlashes)
     return app

@@ -118,16 +118,9 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
             }
         )
 
-    async def messages(request: Request, identifier: str, id_type: str = "id") -> Response:
-        """Deliveries sent to a person (none until messaging exists)."""
-        workspace = await auth.app_workspace(request)
-        await services.db.read(_person, workspace.id, identifier, id_type)
-        return FastJSONResponse({"messages": [], "next": ""})
-
     router.add_api_route("/customers", find_by_email, methods=["GET"])
     router.add_api_route("/customers/{identifier:segment}/attributes", attributes, methods=["GET"])
     router.add_api_route("/customers/{identifier:segment}/activities", activities, methods=["GET"])
-    router.add_api_route("/customers/{identifier:segment}/messages", messages, methods=["GET"])
     router.add_api_route("/customers/{identifier:segment}/relationships", relationships, methods=["GET"])
     router.add_api_route("/anonymous/{anonymous_id:segment}/activities", anonymous_activities, methods=["GET"])
     return router

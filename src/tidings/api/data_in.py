@@ -33,7 +33,7 @@ def data_in_router(services: Services, auth: Authenticator) -> APIRouter:
     async def data_in(
         request: Request, source: str | None = None, status: str = "all", limit: int = _PAGE_DEFAULT
     ) -> Response:
-        """The most recent calls, newest first; `source` is `pipelines` or `track`, `status` accepted or rejected."""
+        """The most recent calls, newest first; `source` is `pipelines`, `track` or `app`, `status` accepted or rejected."""
         workspace = await auth.app_workspace(request)
         origin = _origin(source)
         if status not in _STATUSES:
@@ -65,7 +65,7 @@ def _origin(source: str | None) -> Origin | None:
     try:
         return Origin(source)
     except ValueError:
-        raise InvalidInput("source must be one of: pipelines, track", field="source") from None
+        raise InvalidInput("source must be one of: app, pipelines, track", field="source") from None
 
 
 def _entry(entry: DataInEntry) -> dict[str, Any]:

@@ -28,6 +28,7 @@ __all__ = [
     "activities",
     "anonymous_merges",
     "app_api_keys",
+    "deliveries",
     "delivery_reports",
     "devices",
     "events",
@@ -43,6 +44,7 @@ __all__ = [
     "sources",
     "suppressions",
     "track_credentials",
+    "transactional_messages",
     "workspaces",
 ]
 
@@ -308,4 +310,52 @@ rejected_calls = Table(
     # The start of the call as sent, for the data-in log.
     Column("body", Text, nullable=False),
     Index("ix_rejected_calls_workspace", "workspace_id", "received_at"),
+)
+
+transactional_messages = Table(
+    "transactional_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    # The friendly id calls may use instead of the number, matched case-insensitively.
+    Column("trigger_name", String(200)),
+    Column("trigger_key", String(200)),
+    Column("description", Text, nullable=False, server_default=""),
+    # send_to_unsubscribed, tracked, queue_draft, disable_message_retention, disable_css_preprocessing.
+    Column("settings", Json, nullable=False),
+    # Per channel ("email", "push", "sms"): the template's fields.
+    Column("content", Json, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("workspace_id", "trigger_key"),
+    Index("ix_transactional_messages_workspace", "workspace_id", "id"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True),
+    Column("id", String(40), primary_key=True),
+    Column("cio_id", String(32), nullable=False),
+    Column("channel", String(20), nullable=False),
+    # What made it: "transactional" (later campaigns and broadcasts).
+    Column("source", String(20), nullable=False),
+    Column("transactional_message_id", Integer),
+    Column("status", String(20), nullable=False),
+    # The request's fields: overrides of the template, recipients, liquid data, options.
+    Column("request", Json, nullable=False),
+    # What was sent (subject, body, ...), unless retention is disabled.
+    Column("rendered", Json),
+    # Unix time of each milestone reached: queued, sent, delivered, opened, ...
+    Column("milestones", Json, nullable=False),
+    Column("failure_message", Text),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    # When the sender may next take it (send_at, then retry backoff); null once finished.
+    Column("due_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_deliveries_due", "due_at"),
+    Index("ix_deliveries_person", "workspace_id", "cio_id", "created_at"),
+    Index("ix_deliveries_recent", "workspace_id", "created_at"),
 )

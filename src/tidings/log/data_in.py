@@ -40,6 +40,8 @@ class Origin(StrEnum):
 
     PIPELINES = "pipelines"
     TRACK = "track"
+    # The App API's Transactional sends.
+    APP = "app"
 
 
 @dataclass(frozen=True, slots=True)

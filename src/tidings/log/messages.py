@@ -28,6 +28,7 @@ __all__ = [
     "RelatedPerson",
     "ReportDelivery",
     "Screen",
+    "SendMessage",
     "SuppressPerson",
     "Track",
     "Unrelate",
@@ -187,6 +188,19 @@ class ReportDelivery(_Base, tag="delivery_report"):
     details: dict[str, Any] = {}
 
 
+class SendMessage(_Base, tag="send_message"):
+    """A Transactional API send: the person (created if missing) gets a queued delivery."""
+
+    delivery_id: str
+    channel: str
+    person: PersonRef
+    transactional_message_id: int | None = None
+    # The request's fields as validated: recipients, overrides, `message_data`, options.
+    request: dict[str, Any] = {}
+    send_at: datetime | None = None
+    is_draft: bool = False
+
+
 Message = (
     Identify
     | Track
@@ -204,6 +218,7 @@ Message = (
     | Relate
     | Unrelate
     | ReportDelivery
+    | SendMessage
 )
 
 _encoder = msgspec.json.Encoder()

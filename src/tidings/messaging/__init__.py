@@ -6,11 +6,27 @@ reads people but never the ingest path, the processor or the API above it.
 
 from __future__ import annotations
 
+from tidings.messaging.deliveries import advance_delivery, enqueue_delivery, new_delivery_id
 from tidings.messaging.delivery_reports import (
     DELIVERY_METRICS,
     DeliveryReport,
     list_delivery_reports,
     record_delivery_report,
+)
+from tidings.messaging.queries import find_delivery, list_deliveries, list_transactional_messages, update_delivery
+from tidings.messaging.templates import (
+    TEMPLATE_FIELDS,
+    create_transactional_message,
+    find_template,
+    update_transactional_message,
+)
+from tidings.messaging.types import (
+    Delivery,
+    DeliveryChannel,
+    DeliverySource,
+    DeliveryStatus,
+    TransactionalMessage,
+    TransactionalSettings,
 )
 from tidings.messaging.errors import InvalidTrackingToken, RenderFailed, SmtpFailed, SnippetTooLarge, TemplateInvalid
 from tidings.messaging.liquid import (
@@ -44,15 +60,35 @@ from tidings.messaging.email import (
     ComposedEmail,
     MessageType,
     OutboundEmail,
+    check_headers,
     compose_email,
     decode_attachments,
     email_bytes,
+    parse_addresses,
 )
 from tidings.messaging.plaintext import html_to_text
 from tidings.messaging.tracking import ClickTarget, LinkTracker
 
 
 __all__: list[str] = [
+    # Transactional messages and deliveries
+    "TEMPLATE_FIELDS",
+    "Delivery",
+    "DeliveryChannel",
+    "DeliverySource",
+    "DeliveryStatus",
+    "TransactionalMessage",
+    "TransactionalSettings",
+    "advance_delivery",
+    "create_transactional_message",
+    "enqueue_delivery",
+    "find_delivery",
+    "find_template",
+    "list_deliveries",
+    "list_transactional_messages",
+    "new_delivery_id",
+    "update_delivery",
+    "update_transactional_message",
     # Delivery reports
     "DELIVERY_METRICS",
     "DeliveryReport",
@@ -95,8 +131,10 @@ __all__: list[str] = [
     "MessageType",
     "OutboundEmail",
     "SmtpFailed",
+    "check_headers",
     "compose_email",
     "decode_attachments",
     "email_bytes",
+    "parse_addresses",
     "html_to_text",
 ]

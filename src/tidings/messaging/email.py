@@ -37,9 +37,11 @@ __all__ = [
     "ComposedEmail",
     "MessageType",
     "OutboundEmail",
+    "check_headers",
     "compose_email",
     "decode_attachments",
     "email_bytes",
+    "parse_addresses",
 ]
 
 # Our correlation header: an ESP's bounce and complaint callbacks echo it back, so they can be matched
@@ -154,15 +156,15 @@ def compose_email(email: OutboundEmail, *, now: datetime) -> ComposedEmail:
     for too many recipients or attachments over 2 MB. CSS inlining makes this CPU work of a
     millisecond or so: async callers run it in a worker thread.
     """
-    _check_headers(email.headers)
+    check_headers(email.headers)
     _check_attachments(email.attachments)
-    from_addresses = _addresses(email.from_address, field="from")
+    from_addresses = parse_addresses(email.from_address, field="from")
     if len(from_addresses) != 1:
         raise InvalidInput("from must be exactly one address", field="from")
-    to = _addresses(email.to, field="to")
+    to = parse_addresses(email.to, field="to")
     if not to:
         raise InvalidInput("to is required", field="to")
-    bcc = _addresses(email.bcc, field="bcc") if email.bcc else ()
+    bcc = parse_addresses(email.bcc, field="bcc") if email.bcc else ()
     if len(to) + len(bcc) > MAX_RECIPIENTS:
         raise LimitExceeded(f"Limit of {MAX_RECIPIENTS} recipients exceeded", field="to")
     if not email.subject.strip():
@@ -180,7 +182,7 @@ def compose_email(email: OutboundEmail, *, now: datetime) -> ComposedEmail:
     message = EmailMessage(policy=email_policy.SMTP)
     message["From"] = sender
     message["To"] = to
-    reply_to = _addresses(email.reply_to, field="reply_to") if email.reply_to else ()
+    reply_to = parse_addresses(email.reply_to, field="reply_to") if email.reply_to else ()
     if reply_to:
         message["Reply-To"] = reply_to
     message["Subject"] = email.subject
@@ -207,7 +209,7 @@ def compose_email(email: OutboundEmail, *, now: datetime) -> ComposedEmail:
 
     envelope_from = sender.addr_spec
     if email.envelope_from:
-        envelope = _addresses(email.envelope_from, field="envelope_from")
+        envelope = parse_addresses(email.envelope_from, field="envelope_from")
         if len(envelope) != 1:
             raise InvalidInput("envelope_from must be exactly one address", field="envelope_from")
         envelope_from = envelope[0].addr_spec
@@ -241,7 +243,8 @@ def decode_attachments(encoded: Mapping[str, str]) -> tuple[Attachment, ...]:
     return tuple(attachments)
 
 
-def _check_headers(headers: tuple[tuple[str, str], ...]) -> None:
+def check_headers(headers: tuple[tuple[str, str], ...]) -> None:
+    """Refuse Customer.io's reserved headers, non-ASCII values and anything that could break a mail line."""
     for name, value in headers:
         if not name:
             raise InvalidInput("Header name can't be blank", field="headers")
@@ -275,7 +278,8 @@ def _check_attachments(attachments: tuple[Attachment, ...] | list[Attachment]) -
         raise LimitExceeded("Total attachment size exceeds 2048KB limit", field="attachments")
 
 
-def _addresses(raw: str, *, field: str) -> tuple[Address, ...]:
+def parse_addresses(raw: str, *, field: str) -> tuple[Address, ...]:
+    """The addresses of a comma-separated list (display names allowed); InvalidInput names `field`."""
     parsed = []
     for display_name, addr_spec in getaddresses([raw]):
         if not display_name and not addr_spec:

@@ -1,0 +1,141 @@
+"""The Transactional API (`POST /v1/send/email|push|sms`) and its templates, with a Bearer App API key.
+
+A send is validated, logged and answered `{"delivery_id", "queued_at"}`; the processor creates the
+person if missing and queues the delivery in the same step, and the sender delivers it. Templates
+("transactional messages") are managed under `/v1/transactional`, tidings' own endpoints in the
+App API's style, since Customer.io offers only a screen for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tidings import messaging
+from tidings.api.auth import Authenticator
+from tidings.api.responses import FastJSONResponse
+from tidings.clock import to_unix
+from tidings.errors import InvalidInput, NotFound
+from tidings.ingest import decode_body, transactional
+from tidings.log import Origin, SendMessage
+from tidings.messaging import TransactionalMessage
+from tidings.services import Services
+
+__all__ = ["transactional_router"]
+
+_SENDERS: dict[str, Callable[..., SendMessage]] = {
+    "email": transactional.email,
+    "push": transactional.push,
+    "sms": transactional.sms,
+}
+
+
+def transactional_router(services: Services, auth: Authenticator) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["App API: transactional"])
+
+    async def json_body(request: Request) -> dict[str, Any]:
+        return decode_body(await request.body(), content_type="application/json", limit=transactional.REQUEST_BYTES)
+
+    def send(channel: str) -> Callable[[Request], Any]:
+        async def handle(request: Request) -> Response:
+            workspace = await auth.app_workspace(request)
+            body = await json_body(request)
+            reference = transactional.template_reference(body)
+            template_id = None
+            if reference is not None:
+                template = await services.db.read(
+                    messaging.find_template, workspace_id=workspace.id, reference=reference
+                )
+                if template is None:
+                    raise InvalidInput(
+                        f"transactional_message_id {reference!r} not found", field="transactional_message_id"
+                    )
+                if channel not in template.content:
+                    raise InvalidInput(
+                        f"transactional message {template.id} has no {channel} content", field="transactional_message_id"
+                    )
+                template_id = template.id
+            message = _SENDERS[channel](body, template_id=template_id, now=services.clock.now())
+            await services.log.append(workspace.id, [message], origin=Origin.APP)
+            answer: dict[str, Any] = {"delivery_id": message.delivery_id, "queued_at": to_unix(message.received_at)}
+            if message.send_at is not None:
+                answer["send_at"] = to_unix(message.send_at)
+            return FastJSONResponse(answer)
+
+        handle.__name__ = f"send_{channel}"
+        handle.__doc__ = f"Send a transactional {channel} message to one person."
+        return handle
+
+    async def create(request: Request) -> Response:
+        """Create a transactional message template (tidings' own endpoint)."""
+        workspace = await auth.app_workspace(request)
+        body = await json_body(request)
+        template = await services.db.write(
+            messaging.create_transactional_message,
+            workspace_id=workspace.id,
+            name=body.get("name"),
+            trigger_name=body.get("trigger_name"),
+            description=str(body.get("description") or ""),
+            settings=body.get("settings") or {},
+            content=body.get("content") or {},
+            now=services.clock.now(),
+        )
+        return FastJSONResponse({"message": _template(template)}, status_code=201)
+
+    async def list_all(request: Request) -> Response:
+        """The workspace's transactional message templates."""
+        workspace = await auth.app_workspace(request)
+        found = await services.db.read(messaging.list_transactional_messages, workspace_id=workspace.id)
+        return FastJSONResponse({"messages": [_template(t) for t in found]})
+
+    async def get_one(request: Request, message_id: str) -> Response:
+        """One template, by number or trigger name."""
+        workspace = await auth.app_workspace(request)
+        found = await services.db.read(messaging.find_template, workspace_id=workspace.id, reference=message_id)
+        if found is None:
+            raise NotFound("transactional message not found")
+        return FastJSONResponse({"message": _template(found)})
+
+    async def update(request: Request, message_id: int) -> Response:
+        """Change a template's name, trigger name, settings or content (per channel)."""
+        workspace = await auth.app_workspace(request)
+        body = await json_body(request)
+        template = await services.db.write(
+            messaging.update_transactional_message,
+            workspace_id=workspace.id,
+            message_id=message_id,
+            changes=body,
+            now=services.clock.now(),
+        )
+        return FastJSONResponse({"message": _template(template)})
+
+    for channel in _SENDERS:
+        router.add_api_route(f"/send/{channel}", send(channel), methods=["POST"], response_class=FastJSONResponse)
+    router.add_api_route("/transactional", create, methods=["POST"])
+    router.add_api_route("/transactional", list_all, methods=["GET"])
+    router.add_api_route("/transactional/{message_id:segment}", get_one, methods=["GET"])
+    router.add_api_route("/transactional/{message_id}", update, methods=["PUT"])
+    return router
+
+
+def _template(template: TransactionalMessage) -> dict[str, Any]:
+    settings = template.settings
+    return {
+        "id": template.id,
+        "name": template.name,
+        "trigger_name": template.trigger_name,
+        "description": template.description,
+        "send_to_unsubscribed": settings.send_to_unsubscribed,
+        "link_tracking": settings.tracked,
+        "open_tracking": settings.tracked,
+        "queue_drafts": settings.queue_draft,
+        "hide_message_body": settings.disable_message_retention,
+        "disable_css_preprocessing": settings.disable_css_preprocessing,
+        "content": template.content,
+        "created_at": to_unix(template.created_at),
+        "updated_at": to_unix(template.updated_at),
+    }

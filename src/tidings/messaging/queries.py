@@ -1,0 +1,193 @@
+"""Every statement about transactional message templates and deliveries. Rows in, values out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy.engine import Connection, Row
+
+from tidings.db.schema import deliveries, transactional_messages
+from tidings.messaging.types import (
+    Delivery,
+    DeliveryChannel,
+    DeliverySource,
+    DeliveryStatus,
+    TransactionalMessage,
+    TransactionalSettings,
+)
+
+__all__ = [
+    "find_delivery",
+    "find_transactional_message",
+    "find_transactional_message_by_trigger",
+    "insert_delivery",
+    "insert_transactional_message",
+    "list_deliveries",
+    "list_transactional_messages",
+    "update_delivery",
+    "update_transactional_message",
+]
+
+
+def _template(row: Row[Any]) -> TransactionalMessage:
+    return TransactionalMessage(
+        id=row.id,
+        name=row.name,
+        trigger_name=row.trigger_name,
+        description=row.description,
+        settings=TransactionalSettings(**row.settings),
+        content={channel: dict(fields) for channel, fields in row.content.items()},
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _template_values(template: TransactionalMessage) -> dict[str, Any]:
+    settings = template.settings
+    return {
+        "name": template.name,
+        "trigger_name": template.trigger_name,
+        "trigger_key": template.trigger_name.lower() if template.trigger_name else None,
+        "description": template.description,
+        "settings": {
+            "send_to_unsubscribed": settings.send_to_unsubscribed,
+            "tracked": settings.tracked,
+            "queue_draft": settings.queue_draft,
+            "disable_message_retention": settings.disable_message_retention,
+            "disable_css_preprocessing": settings.disable_css_preprocessing,
+        },
+        "content": template.content,
+        "updated_at": template.updated_at,
+    }
+
+
+def insert_transactional_message(conn: Connection, *, workspace_id: int, template: TransactionalMessage) -> int:
+    """Store a new template; returns its number."""
+    values = {**_template_values(template), "workspace_id": workspace_id, "created_at": template.created_at}
+    return conn.execute(insert(transactional_messages).values(values).returning(transactional_messages.c.id)).scalar_one()
+
+
+def update_transactional_message(conn: Connection, *, workspace_id: int, template: TransactionalMessage) -> None:
+    conn.execute(
+        update(transactional_messages)
+        .where(transactional_messages.c.workspace_id == workspace_id, transactional_messages.c.id == template.id)
+        .values(_template_values(template))
+    )
+
+
+def find_transactional_message(conn: Connection, *, workspace_id: int, message_id: int) -> TransactionalMessage | None:
+    row = conn.execute(
+        select(transactional_messages).where(
+            transactional_messages.c.workspace_id == workspace_id, transactional_messages.c.id == message_id
+        )
+    ).first()
+    return _template(row) if row else None
+
+
+def find_transactional_message_by_trigger(
+    conn: Connection, *, workspace_id: int, trigger_name: str
+) -> TransactionalMessage | None:
+    """Trigger names match case-insensitively, as at Customer.io."""
+    row = conn.execute(
+        select(transactional_messages).where(
+            transactional_messages.c.workspace_id == workspace_id,
+            transactional_messages.c.trigger_key == trigger_name.lower(),
+        )
+    ).first()
+    return _template(row) if row else None
+
+
+def list_transactional_messages(conn: Connection, *, workspace_id: int) -> list[TransactionalMessage]:
+    rows = conn.execute(
+        select(transactional_messages)
+        .where(transactional_messages.c.workspace_id == workspace_id)
+        .order_by(transactional_messages.c.id)
+    )
+    return [_template(row) for row in rows]
+
+
+def _delivery(row: Row[Any]) -> Delivery:
+    return Delivery(
+        id=row.id,
+        cio_id=row.cio_id,
+        channel=DeliveryChannel(row.channel),
+        source=DeliverySource(row.source),
+        transactional_message_id=row.transactional_message_id,
+        status=DeliveryStatus(row.status),
+        request=dict(row.request),
+        milestones=dict(row.milestones),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        rendered=dict(row.rendered) if row.rendered is not None else None,
+        failure_message=row.failure_message,
+        attempts=row.attempts,
+        due_at=row.due_at,
+    )
+
+
+def _delivery_values(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "status": delivery.status.value,
+        "rendered": delivery.rendered,
+        "milestones": delivery.milestones,
+        "failure_message": delivery.failure_message,
+        "attempts": delivery.attempts,
+        "due_at": delivery.due_at,
+        "updated_at": delivery.updated_at,
+    }
+
+
+def insert_delivery(conn: Connection, *, workspace_id: int, delivery: Delivery) -> None:
+    conn.execute(
+        insert(deliveries).values(
+            workspace_id=workspace_id,
+            id=delivery.id,
+            cio_id=delivery.cio_id,
+            channel=delivery.channel.value,
+            source=delivery.source.value,
+            transactional_message_id=delivery.transactional_message_id,
+            request=delivery.request,
+            created_at=delivery.created_at,
+            **_delivery_values(delivery),
+        )
+    )
+
+
+def update_delivery(conn: Connection, *, workspace_id: int, delivery: Delivery) -> None:
+    """Store a delivery's status, milestones, content and schedule as given."""
+    conn.execute(
+        update(deliveries)
+        .where(deliveries.c.workspace_id == workspace_id, deliveries.c.id == delivery.id)
+        .values(_delivery_values(delivery))
+    )
+
+
+def find_delivery(conn: Connection, *, workspace_id: int, delivery_id: str) -> Delivery | None:
+    row = conn.execute(
+        select(deliveries).where(deliveries.c.workspace_id == workspace_id, deliveries.c.id == delivery_id)
+    ).first()
+    return _delivery(row) if row else None
+
+
+def list_deliveries(
+    conn: Connection,
+    *,
+    workspace_id: int,
+    cio_id: str | None,
+    before: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Delivery]:
+    """Deliveries newest first (of one person when `cio_id` is given), continuing after `before`."""
+    statement = (
+        select(deliveries)
+        .where(deliveries.c.workspace_id == workspace_id)
+        .order_by(deliveries.c.created_at.desc(), deliveries.c.id.desc())
+        .limit(limit)
+    )
+    if cio_id is not None:
+        statement = statement.where(deliveries.c.cio_id == cio_id)
+    if before is not None:
+        statement = statement.where(tuple_(deliveries.c.created_at, deliveries.c.id) < tuple_(*before))
+    return [_delivery(row) for row in conn.execute(statement)]

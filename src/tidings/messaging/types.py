@@ -1,0 +1,95 @@
+"""Messages as values: transactional message templates and deliveries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "Delivery",
+    "DeliveryChannel",
+    "DeliverySource",
+    "DeliveryStatus",
+    "TransactionalMessage",
+    "TransactionalSettings",
+]
+
+
+class DeliveryChannel(StrEnum):
+    EMAIL = "email"
+    PUSH = "push"
+    SMS = "sms"
+
+
+class DeliverySource(StrEnum):
+    TRANSACTIONAL = "transactional"
+
+
+class DeliveryStatus(StrEnum):
+    """Customer.io's delivery statuses; a delivery shows the latest milestone it reached."""
+
+    DRAFTED = "drafted"
+    QUEUED = "queued"
+    ATTEMPTED = "attempted"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    OPENED = "opened"
+    CLICKED = "clicked"
+    CONVERTED = "converted"
+    BOUNCED = "bounced"
+    SPAMMED = "spammed"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"
+    UNDELIVERABLE = "undeliverable"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionalSettings:
+    """A template's defaults, which a send request may override."""
+
+    send_to_unsubscribed: bool = True
+    tracked: bool = True
+    queue_draft: bool = False
+    disable_message_retention: bool = False
+    disable_css_preprocessing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionalMessage:
+    """A transactional message template: content per channel, found by number or trigger name."""
+
+    id: int
+    name: str
+    trigger_name: str | None
+    description: str
+    settings: TransactionalSettings
+    # Per channel ("email", "push", "sms"): the template's fields (subject, body, from, ...).
+    content: dict[str, dict[str, Any]]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One message to one person on one channel, and every milestone it reached."""
+
+    id: str
+    cio_id: str
+    channel: DeliveryChannel
+    source: DeliverySource
+    transactional_message_id: int | None
+    status: DeliveryStatus
+    # The send request's fields: overrides, recipients, `message_data`, options.
+    request: dict[str, Any]
+    # Unix time of each milestone reached (queued, sent, delivered, opened, ...).
+    milestones: dict[str, int]
+    created_at: datetime
+    updated_at: datetime
+    # What was sent, unless message retention is disabled.
+    rendered: dict[str, Any] | None = None
+    failure_message: str | None = None
+    attempts: int = 0
+    due_at: datetime | None = None
