@@ -15,7 +15,6 @@ from tidings.messaging import (
     RenderFailed,
     Snippet,
     SnippetTooLarge,
-    read_link_token,
     render_email_body,
     render_template,
     validate_snippets,
@@ -123,8 +122,8 @@ class TestLayouts:
             render_email_body("{{ customer.nope }}{{content}}", "b", context())
 
     def test_links_are_numbered_across_body_and_layout(self) -> None:
-        links = Links(base_url="https://t.example", signing_key=b"key")
+        links = Links(base_url="https://t.example", signing_key=b"k" * 16)
         ctx = context(links=links)
         html = render_email_body("{{content}} {% cio_link url:https://b.example %}", "{% cio_link url:https://a.example %}", ctx).html
-        ids = [read_link_token(links, url.rsplit("/", 1)[1]).link_id for url in html.split()]  # type: ignore[union-attr]
-        assert ids == [1, 2]
+        clicks = [links.tracker.verify_click(url.rsplit("/", 1)[1]) for url in html.split()]
+        assert [(c.url, c.position) for c in clicks] == [("https://a.example", 0), ("https://b.example", 1)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from datetime import UTC, datetime
@@ -9,15 +10,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tidings.errors import InvalidInput
 from tidings.messaging import (
     CampaignMeta,
+    ClickTarget,
+    InvalidTrackingToken,
     Links,
     MessageMeta,
     RenderContext,
     RenderFailed,
     SubscriptionTopic,
     TemplateInvalid,
-    read_link_token,
     render_email_body,
     render_template,
     validate_template,
@@ -37,6 +40,13 @@ def context(**fields: object) -> RenderContext:
 
 def render(source: str, **fields: object) -> str:
     return render_template(source, context(**fields))
+
+
+def click(url: str, links: Links = LINKS) -> ClickTarget:
+    """What the click route reads from a tracked URL, after checking it is a `/click/` URL."""
+    prefix = f"{links.base_url.rstrip('/')}/click/"
+    assert url.startswith(prefix), url
+    return links.tracker.verify_click(url.removeprefix(prefix))
 
 
 class TestSubscriptionLinks:
@@ -81,23 +91,61 @@ class TestViewInBrowser:
 
 
 class TestCioLink:
-    def test_tracked_link_carries_a_signed_token_to_the_target(self) -> None:
+    def test_tracked_link_verifies_through_the_link_tracker_to_the_target(self) -> None:
         url = render("{% cio_link url:https://example.com/a?b=1 %}")
-        assert url.startswith("https://track.example.com/e/c/")
-        token = read_link_token(LINKS, url.rsplit("/", 1)[1])
-        assert token is not None
-        assert (token.delivery_id, token.link_id, token.href) == (DELIVERY, 1, "https://example.com/a?b=1")
 
-    def test_links_are_numbered_in_order(self) -> None:
+        assert click(url) == ClickTarget(delivery_id=DELIVERY, url="https://example.com/a?b=1", position=0)
+
+    def test_links_are_numbered_in_order_from_zero(self) -> None:
         out = render('{% cio_link url:"https://a.example" %} {% cio_link url:"https://b.example" %}')
-        tokens = [read_link_token(LINKS, url.rsplit("/", 1)[1]) for url in out.split()]
-        assert [(t.link_id, t.href) for t in tokens if t] == [(1, "https://a.example"), (2, "https://b.example")]
 
-    def test_a_forged_token_is_refused(self) -> None:
-        url = render("{% cio_link url:https://example.com %}")
-        payload, signature = url.rsplit("/", 1)[1].split(".")
-        assert read_link_token(LINKS, f"{payload}.{'0' * len(signature)}") is None
-        assert read_link_token(Links(base_url="x", signing_key=b"other"), f"{payload}.{signature}") is None
+        assert [(c.position, c.url) for c in map(click, out.split())] == [(0, "https://a.example"), (1, "https://b.example")]
+
+    def test_tracked_link_carries_the_url_parameters(self) -> None:
+        links = dataclasses.replace(LINKS, url_parameters={"utm_source": "customer.io", "utm_medium": "{{message.type}}"})
+        message = MessageMeta(id=2, name="Hello", type="email_action")
+
+        url = render("{% cio_link url:https://example.com/?x=1#top %}", links=links, message=message)
+
+        target = "https://example.com/?x=1&utm_source=customer.io&utm_medium=email_action#top"
+        assert click(url, links) == ClickTarget(delivery_id=DELIVERY, url=target, position=0)
+
+    @pytest.mark.parametrize("index", [0, 7, -3, -1])
+    def test_a_tampered_link_is_refused(self, index: int) -> None:
+        token = render("{% cio_link url:https://example.com %}").rsplit("/", 1)[1]
+        at = index % len(token)
+        tampered = token[:at] + ("A" if token[at] != "A" else "B") + token[at + 1 :]
+
+        with pytest.raises(InvalidTrackingToken):
+            LINKS.tracker.verify_click(tampered)
+
+    def test_a_link_signed_with_another_key_is_refused(self) -> None:
+        url = render("{% cio_link url:https://example.com %}", links=Links(base_url=LINKS.base_url, signing_key=b"o" * 32))
+
+        with pytest.raises(InvalidTrackingToken):
+            click(url)
+
+    def test_tracking_needs_a_signing_key_of_16_bytes(self) -> None:
+        with pytest.raises(InvalidInput, match="at least 16 bytes"):
+            render("{% cio_link url:https://example.com %}", links=Links(base_url="https://t.example"))
+
+    def test_email_rewritten_after_rendering_keeps_one_level_of_tracking(self) -> None:
+        body = (
+            '<p><a href="https://plain.example/1">1</a>'
+            '<a href="{% cio_link url:https://example.com/deal %}">deal</a>'
+            '<a href="https://plain.example/2">2</a></p>'
+        )
+        html = render_email_body(None, body, context()).html
+
+        rewritten = LINKS.tracker.rewrite(html, delivery_id=DELIVERY)
+
+        hrefs = re.findall(r'href="([^"]*)"', rewritten)
+        assert hrefs[1] == re.findall(r'href="([^"]*)"', html)[1]
+        assert [(c.url, c.position) for c in map(click, hrefs)] == [
+            ("https://plain.example/1", 1),
+            ("https://example.com/deal", 0),
+            ("https://plain.example/2", 2),
+        ]
 
     def test_untracked_link(self) -> None:
         assert render("{% cio_link url:https://example.com track:false %}") == "https://example.com"
@@ -140,10 +188,11 @@ class TestCioLink:
     def test_non_web_links_are_left_alone(self) -> None:
         assert render("{% cio_link url:mailto:win@customer.io %}") == "mailto:win@customer.io"
 
-    def test_cio_link_id_is_a_signed_id_without_a_target(self) -> None:
-        token = read_link_token(LINKS, render("{% cio_link_id %}"))
-        assert token is not None
-        assert (token.delivery_id, token.link_id, token.href) == (DELIVERY, 1, None)
+    def test_cio_link_id_is_a_click_token_without_a_target(self) -> None:
+        out = render('{% cio_link url:"https://a.example" %} {% cio_link_id %}')
+        link_id = out.split()[1]
+
+        assert LINKS.tracker.verify_click(link_id) == ClickTarget(delivery_id=DELIVERY, url=None, position=1)
 
     def test_cio_link_needs_a_url(self) -> None:
         with pytest.raises(RenderFailed, match="cio_link needs a url"):

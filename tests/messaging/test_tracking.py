@@ -122,6 +122,52 @@ class TestRewrite:
         assert urls(tracker.rewrite(html, delivery_id=DELIVERY)) == ["https://x.example"]
 
 
+class TestLinksTrackedAlready:
+    def test_click_urls_are_kept_and_other_links_take_the_free_positions(self) -> None:
+        # As `{% cio_link %}` writes them while rendering, numbered in render order from 0.
+        deal = tracker.click_url("https://x.example/deal", delivery_id=DELIVERY, position=0)
+        more = tracker.click_url("https://x.example/more", delivery_id=DELIVERY, position=2, tag="cta")
+        html = (
+            '<a href="https://a.example">a</a>'
+            f'<a href="{deal}">deal</a><a href="https://b.example">b</a>'
+            f"<a href={more}>more</a><a href='https://c.example'>c</a>"
+        )
+
+        rewritten = tracker.rewrite(html, delivery_id=DELIVERY)
+
+        assert f'<a href="{deal}">deal</a>' in rewritten and f"<a href={more}>more</a>" in rewritten
+        tokens = re.findall(r"""href=["']?https://t\.example\.com/click/([A-Za-z0-9_.-]+)""", rewritten)
+        assert [(c.url, c.position) for c in map(tracker.verify_click, tokens)] == [
+            ("https://a.example", 1),
+            ("https://x.example/deal", 0),
+            ("https://b.example", 3),
+            ("https://x.example/more", 2),
+            ("https://c.example", 4),
+        ]
+
+    def test_rewriting_a_rewritten_email_again_changes_no_link(self) -> None:
+        quiet = LinkTracker(BASE, SECRET, track_opens=False)
+        once = quiet.rewrite('<a href="https://a.example">a</a>', delivery_id=DELIVERY)
+
+        assert quiet.rewrite(once, delivery_id=DELIVERY) == once
+
+    def test_click_url_of_another_secret_is_left_alone_and_not_counted(self) -> None:
+        foreign = LinkTracker(BASE, b"another-secret-0123456789").click_url("https://x.example", delivery_id=DELIVERY)
+        html = f'<a href="{foreign}">x</a><a href="https://a.example">a</a>'
+
+        rewritten = tracker.rewrite(html, delivery_id=DELIVERY)
+
+        assert rewritten.startswith(f'<a href="{foreign}">x</a>')
+        assert [(c.url, c.position) for c in clicks(rewritten.split("</a>", 1)[1])] == [("https://a.example", 0)]
+
+    def test_universal_link_id_verifies_without_a_target(self) -> None:
+        link_id = tracker.link_id(delivery_id=DELIVERY, position=4)
+
+        assert tracker.verify_click(link_id) == ClickTarget(delivery_id=DELIVERY, url=None, position=4)
+        with pytest.raises(InvalidTrackingToken):
+            LinkTracker(BASE, b"another-secret-0123456789").verify_click(link_id)
+
+
 class TestUnsubscribeLinks:
     def test_hosted_unsubscribe_and_preference_links_are_left_alone(self) -> None:
         html = f'<a href="{BASE}/unsubscribe/abc">Unsubscribe</a><a href="{BASE}/u/i/tok/fr">Preferences</a>'

@@ -7,6 +7,14 @@ redirects, as Customer.io's `/e/c/<payload>/<signature>` links do. Left alone, a
 links without an http(s) protocol (`mailto:`, `tel:`, `#anchor`, relative), links whose class list has
 `untracked`, and unsubscribe links unless their class list has `tracked`.
 
+This is the only signer of click links. Liquid's `{% cio_link %}` writes `click_url` while rendering
+(numbered from 0 in render order), and `rewrite` leaves such links as they are and numbers the other
+links around their positions, so each link of an email is tracked once under its own position.
+`{% cio_link_id %}` (universal links, where an app opens instead of the browser) writes `link_id`: a
+click token with no target URL. The app posts it to the same route, `POST {base}/click/{token}`,
+which records the click and answers without redirecting. `GET` records and redirects; a link id
+(`ClickTarget.url` None) has no target, so it is only ever recorded.
+
 The rewriter is one regular-expression pass over the HTML rather than a parser, because it runs once
 per email sent. It follows the HTML tokenizer where it matters: attributes in any order, quoted with
 `"` or `'` or not at all, a `>` inside a quoted value, and no `<a` inside comments, `<script>`,
@@ -19,6 +27,7 @@ import base64
 import binascii
 import dataclasses
 import hmac
+import itertools
 import re
 from dataclasses import dataclass, field
 from html import escape, unescape
@@ -75,7 +84,8 @@ class ClickTarget:
     """What a verified click token says: where to send the person and what to record."""
 
     delivery_id: str
-    url: str
+    # None for a universal-link id (`LinkTracker.link_id`): the click is recorded, never redirected.
+    url: str | None
     # Order of the link among the email's tracked links, from 0.
     position: int
     # The link's `data-cio-tag`, which groups personalized URLs in link reports.
@@ -124,9 +134,11 @@ class LinkTracker:
 
     def rewrite(self, html: str, *, delivery_id: str, unsubscribe_urls: tuple[str, ...] = ()) -> str:
         """Rewrite the http(s) links of `html` to signed click URLs and add the open pixel before the
-        last `</body>` (at the end without one)."""
+        last `</body>` (at the end without one). Links that are click URLs already (`{% cio_link %}`)
+        are kept, and the others are numbered with the positions those leave free."""
         unsubscribe = self._own_prefixes + unsubscribe_urls
-        edits: list[tuple[int, int, str]] = []
+        found: list[tuple[int, int, str, re.Match[str], str, str | None]] = []
+        taken: set[int] = set()
         body_end = len(html)
         position = 0
         while (match := _NEXT.match(html, position)) is not None:
@@ -134,11 +146,16 @@ class LinkTracker:
             if match.group("body_end") is not None:
                 body_end = match.start("body_end")
                 continue
-            rewritten = self._rewrite_anchor(
-                match.group("anchor"), delivery_id=delivery_id, position=len(edits), unsubscribe=unsubscribe
-            )
-            if rewritten is not None:
-                edits.append((match.start("anchor"), position, rewritten))
+            anchor = match.group("anchor")
+            link = self._link_to_track(anchor, unsubscribe=unsubscribe, taken=taken)
+            if link is not None:
+                found.append((match.start("anchor"), position, anchor, *link))
+        free = (n for n in itertools.count() if n not in taken)
+        edits: list[tuple[int, int, str]] = []
+        for (start, end, anchor, href, url, link_tag), number in zip(found, free, strict=False):
+            click = self.click_url(url, delivery_id=delivery_id, position=number, tag=link_tag)
+            rewritten = f'{anchor[: href.start()]}href="{escape(click)}"{anchor[href.end() :]}'
+            edits.append((start, end, rewritten))
         if self.track_opens:
             pixel = (
                 f'<img src="{self.open_url(delivery_id=delivery_id)}" width="1" height="1" alt="" '
@@ -159,8 +176,17 @@ class LinkTracker:
         return "".join(parts)
 
     def click_url(self, url: str, *, delivery_id: str, position: int = 0, tag: str | None = None) -> str:
-        """The signed click URL that redirects to `url` (for `{% cio_link %}` and links outside HTML)."""
+        """The signed click URL that redirects to `url` (for `{% cio_link %}` and links outside HTML).
+
+        `position` numbers the link among the email's tracked links, from 0; `tag` groups it in link
+        reports, like a `data-cio-tag` attribute.
+        """
         return self._click_prefix + self._sign(_CLICK, [delivery_id, position, url, tag])
+
+    def link_id(self, *, delivery_id: str, position: int) -> str:
+        """The signed id `{% cio_link_id %}` writes for a universal link: a click token without a
+        target, which the app posts to `{base}/click/{id}` and `verify_click` reads with url None."""
+        return self._sign(_CLICK, [delivery_id, position, None, None])
 
     def open_url(self, *, delivery_id: str) -> str:
         """The signed URL of the open pixel for a delivery."""
@@ -170,7 +196,7 @@ class LinkTracker:
         """The click a token stands for. Raises `InvalidTrackingToken` when it was altered or not ours."""
         payload = self._verify(_CLICK, token)
         match payload:
-            case [str(delivery_id), int(position), str(url), (str() | None) as tag]:
+            case [str(delivery_id), int(position), (str() | None) as url, (str() | None) as tag]:
                 return ClickTarget(delivery_id=delivery_id, url=url, position=position, tag=tag)
         raise InvalidTrackingToken()
 
@@ -182,11 +208,15 @@ class LinkTracker:
                 return delivery_id
         raise InvalidTrackingToken()
 
-    def _rewrite_anchor(
-        self, tag: str, *, delivery_id: str, position: int, unsubscribe: tuple[str, ...]
-    ) -> str | None:
+    def _link_to_track(
+        self, anchor: str, *, unsubscribe: tuple[str, ...], taken: set[int]
+    ) -> tuple[re.Match[str], str, str | None] | None:
+        """The `href` attribute, target URL and `data-cio-tag` of an anchor to track, or None.
+
+        A link that is one of our click URLs already is kept, and its position added to `taken`.
+        """
         href = classes = link_tag = None
-        for attribute in _ATTRIBUTE.finditer(tag, 2, len(tag) - 1):
+        for attribute in _ATTRIBUTE.finditer(anchor, 2, len(anchor) - 1):
             name = attribute.group("name").lower()
             # The first of repeated attributes wins, as in browsers.
             if name == "href" and href is None:
@@ -201,13 +231,18 @@ class LinkTracker:
         url = (unescape(raw) if "&" in raw else raw).strip(_WS)
         if not _HTTP.match(url):
             return None
+        if url.startswith(self._click_prefix):
+            try:
+                taken.add(self.verify_click(url[len(self._click_prefix) :]).position)
+            except InvalidTrackingToken:
+                pass  # not ours to read, and still not to be wrapped in a second click URL
+            return None
         class_list = classes.split() if classes else ()
-        if "untracked" in class_list or url.startswith((self._click_prefix, self._open_prefix)):
+        if "untracked" in class_list or url.startswith(self._open_prefix):
             return None
         if url.startswith(unsubscribe) and "tracked" not in class_list:
             return None
-        click = self.click_url(url, delivery_id=delivery_id, position=position, tag=link_tag)
-        return f'{tag[: href.start()]}href="{escape(click)}"{tag[href.end() :]}'
+        return href, url, link_tag
 
     def _sign(self, purpose: bytes, payload: list[object]) -> str:
         encoded = base64.urlsafe_b64encode(msgspec.json.encode(payload)).rstrip(b"=")

@@ -11,7 +11,7 @@ from tidings.messaging.liquid.environment import (
     validate_layout,
     validate_template,
 )
-from tidings.messaging.liquid.links import LinkToken, read_link_token, unsubscribe_url
+from tidings.messaging.liquid.links import unsubscribe_url
 from tidings.messaging.liquid.snippets import MAX_SNIPPET_BYTES, MAX_WORKSPACE_SNIPPETS_BYTES, validate_snippets
 from tidings.messaging.liquid.types import (
     CampaignMeta,
@@ -29,7 +29,6 @@ __all__ = [
     "MAX_WORKSPACE_SNIPPETS_BYTES",
     "CampaignMeta",
     "LayoutMeta",
-    "LinkToken",
     "Links",
     "LiquidEnvironment",
     "LiquidVersion",
@@ -39,7 +38,6 @@ __all__ = [
     "Snippet",
     "SubscriptionTopic",
     "liquid_environment",
-    "read_link_token",
     "render_email_body",
     "render_template",
     "unsubscribe_url",

@@ -7,6 +7,7 @@ import random
 from liquid.exceptions import LiquidError
 
 from tidings.messaging.liquid.types import Links, RenderContext
+from tidings.messaging.tracking import LinkTracker
 
 __all__ = ["RenderState"]
 
@@ -16,10 +17,18 @@ class RenderState:
 
     It records what the sender must know about the rendered text: whether an unsubscribe link or a
     view-in-browser link is in it (the List-Unsubscribe header, the hosted copy), and how many
-    tracked links were numbered.
+    tracked links were numbered (their positions are 0 to `link_count - 1`).
     """
 
-    __slots__ = ("context", "has_unsubscribe_link", "has_view_in_browser", "link_count", "url_query", "_rng")
+    __slots__ = (
+        "context",
+        "has_unsubscribe_link",
+        "has_view_in_browser",
+        "link_count",
+        "url_query",
+        "_rng",
+        "_tracker",
+    )
 
     def __init__(self, context: RenderContext) -> None:
         self.context = context
@@ -28,6 +37,7 @@ class RenderState:
         self.link_count = 0
         self.url_query: str | None = None
         self._rng: random.Random | None = None
+        self._tracker: LinkTracker | None = None
 
     def rng(self) -> random.Random:
         """A seeded generator when the context asks for repeatable output (tests, previews)."""
@@ -41,3 +51,9 @@ class RenderState:
             message = f"{{% {tag} %}} needs the workspace's tracking links in the render context"
             raise LiquidError(message, token=None)
         return self.context.links
+
+    def tracker(self, tag: str) -> LinkTracker:
+        """The context's link tracker, built once per render (see `links`)."""
+        if self._tracker is None:
+            self._tracker = self.links(tag).tracker
+        return self._tracker

@@ -19,15 +19,7 @@ from liquid.builtin.expressions import FilteredExpression
 from liquid.exceptions import LiquidError, LiquidSyntaxError
 from liquid.token import TOKEN_EXPRESSION, TOKEN_TAG, Token
 
-from tidings.messaging.liquid.links import (
-    LinkToken,
-    add_query,
-    link_token,
-    preferences_url,
-    tracked_url,
-    unsubscribe_url,
-    view_in_browser_url,
-)
+from tidings.messaging.liquid.links import add_query, preferences_url, unsubscribe_url, view_in_browser_url
 from tidings.messaging.liquid.missing import MissingValue, StrictContext
 from tidings.messaging.liquid.output import to_output
 
@@ -173,7 +165,11 @@ class _ViewInBrowserNode(_OptionsNode):
 
 
 class _CioLinkNode(_OptionsNode):
-    """`{% cio_link url:… track:… url_params:… %}`: the URL with workspace parameters, tracked."""
+    """`{% cio_link url:… track:… url_params:… %}`: the URL with workspace parameters, tracked.
+
+    A tracked link is `Links.tracker`'s click URL, numbered in render order from 0; the email's
+    link tracker later leaves it as it is.
+    """
 
     __slots__ = ()
     tag_name = "cio_link"
@@ -194,22 +190,27 @@ class _CioLinkNode(_OptionsNode):
             href = add_query(href, state.url_query)
         if self.option(context, "track", links.is_click_tracking) is False:
             return buffer.write(href)
+        position = state.link_count
         state.link_count += 1
-        token = LinkToken(delivery_id=state.context.delivery_id, link_id=state.link_count, href=href)
-        return buffer.write(tracked_url(links, token))
+        tracker = state.tracker(self.tag_name)
+        return buffer.write(tracker.click_url(href, delivery_id=state.context.delivery_id, position=position))
 
 
 class _CioLinkIdNode(_OptionsNode):
-    """`{% cio_link_id %}`: a signed link id an app posts to `/click/<id>` (universal links)."""
+    """`{% cio_link_id %}`: a signed link id an app posts to `/click/<id>` (universal links).
+
+    The id is a click token without a target (`LinkTracker.link_id`), numbered with the tracked links.
+    """
 
     __slots__ = ()
     tag_name = "cio_link_id"
 
     def render_to_output(self, context: StrictContext, buffer: TextIO) -> int:  # type: ignore[override]
         state = context.state
+        position = state.link_count
         state.link_count += 1
-        token = LinkToken(delivery_id=state.context.delivery_id, link_id=state.link_count, href=None)
-        return buffer.write(link_token(state.links(self.tag_name), token))
+        tracker = state.tracker(self.tag_name)
+        return buffer.write(tracker.link_id(delivery_id=state.context.delivery_id, position=position))
 
 
 class _RandomNode(_OptionsNode):

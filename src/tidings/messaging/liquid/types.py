@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from functools import cache
 
+from tidings.messaging.tracking import LinkTracker
+
 __all__ = [
     "CampaignMeta",
     "LayoutMeta",
@@ -105,15 +107,23 @@ class Links:
     """Where the per-delivery links of `{% unsubscribe_url %}`, `{% cio_link %}` and friends point.
 
     `base_url` is the workspace's tracking domain (Customer.io: `https://track.customer.io` or a
-    CNAME). `signing_key` signs tracked-link tokens so the click route can trust them.
+    CNAME). `signing_key` is the workspace's link tracking secret (at least 16 bytes when links are
+    tracked): `tracker` signs with it, so the click route can trust the links the tags write.
     `url_parameters` are the workspace's URL parameters (name → Liquid value) that `{% cio_link %}`
     appends; `is_click_tracking` is the default for its `track:` option.
     """
 
     base_url: str
-    signing_key: bytes = b""
+    signing_key: bytes = field(default=b"", repr=False)
     is_click_tracking: bool = True
     url_parameters: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def tracker(self) -> LinkTracker:
+        """The `LinkTracker` for these links: it signs `{% cio_link %}` URLs, rewrites the email's
+        other links and verifies clicks, all with `signing_key`. Built on each access; raises
+        `InvalidInput` when the key is too short or `base_url` is not http(s)."""
+        return LinkTracker(self.base_url, self.signing_key)
 
 
 @dataclass(frozen=True, slots=True)
