@@ -105,7 +105,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     tls = {}
     if settings.server.tls_certificate is not None:
         tls = {"ssl_certfile": str(settings.server.tls_certificate), "ssl_keyfile": str(settings.server.tls_key)}
-    workers = [_spawn_worker(with_scheduler=n == 0) for n in range(args.workers)]
+    workers = [_spawn_worker(is_first=n == 0) for n in range(args.workers)]
     logger.info(
         "serving",
         extra={"host": settings.server.host, "port": settings.server.port, "tls": bool(tls), "workers": len(workers)},
@@ -120,9 +120,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _spawn_worker(*, with_scheduler: bool) -> subprocess.Popen[bytes]:
-    """A `tidings worker` child that processes the log on another core and exits with this process."""
-    roles = [Role.PROCESSOR, Role.SCHEDULER] if with_scheduler else [Role.PROCESSOR]
+def _spawn_worker(*, is_first: bool) -> subprocess.Popen[bytes]:
+    """A `tidings worker` child that processes the log on another core and exits with this process;
+    the first also runs the scheduler and the sender."""
+    roles = [Role.PROCESSOR, Role.SCHEDULER, Role.SENDER] if is_first else [Role.PROCESSOR]
     command = [sys.executable, "-m", "tidings", "worker", "--exit-with-parent", str(os.getpid())]
     for role in roles:
         command += ["--role", role.value]

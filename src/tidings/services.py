@@ -10,10 +10,11 @@ from tidings.clock import Clock, SystemClock
 from tidings.config import Settings
 from tidings.db import Database
 from tidings.log import LogWriter
+from tidings.messaging import Channel, OutboundEmail, Sender, SmtpChannel
 from tidings.processor import Processor
 from tidings.scheduler import Scheduler
 
-__all__ = ["Role", "Services", "build_services"]
+__all__ = ["Role", "Services", "build_services", "public_url"]
 
 
 class Role(StrEnum):
@@ -22,6 +23,7 @@ class Role(StrEnum):
     API = "api"
     PROCESSOR = "processor"
     SCHEDULER = "scheduler"
+    SENDER = "sender"
 
 
 @dataclass(slots=True)
@@ -32,6 +34,7 @@ class Services:
     log: LogWriter
     processor: Processor
     scheduler: Scheduler
+    sender: Sender
 
     async def start(self, roles: Iterable[Role]) -> None:
         roles = set(roles)
@@ -41,15 +44,21 @@ class Services:
             await self.processor.start()
         if Role.SCHEDULER in roles:
             await self.scheduler.start()
+        if Role.SENDER in roles:
+            await self.sender.start()
 
     async def stop(self) -> None:
         await self.log.stop()
         await self.processor.stop()
         await self.scheduler.stop()
+        await self.sender.stop()
         self.db.dispose()
 
 
-def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
+def build_services(
+    settings: Settings, *, clock: Clock | None = None, email_channel: Channel[OutboundEmail] | None = None
+) -> Services:
+    """Every part of a process. `email_channel` replaces the SMTP server of the settings (tests)."""
     clock = clock or SystemClock()
     db = Database(settings.database.url)
     partitions = settings.database.log_partitions
@@ -62,4 +71,23 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         log=log,
         processor=processor,
         scheduler=Scheduler(db, clock=clock),
+        sender=Sender(
+            db,
+            clock=clock,
+            channel=email_channel or _smtp_channel(settings, clock),
+            base_url=public_url(settings),
+        ),
     )
+
+
+def public_url(settings: Settings) -> str:
+    """Where people's browsers reach this installation: tracking links, unsubscribe pages."""
+    server = settings.server
+    if server.public_track_url:
+        return server.public_track_url.rstrip("/")
+    scheme = "https" if server.tls_certificate is not None else "http"
+    return f"{scheme}://{server.host}:{server.port}"
+
+
+def _smtp_channel(settings: Settings, clock: Clock) -> SmtpChannel | None:
+    return SmtpChannel(settings.smtp, clock=clock) if settings.smtp.host else None

@@ -404,8 +404,11 @@ def test_every_trackable_link_is_rewritten_and_nothing_else_changes(document: tu
 
     pixel = f'<img src="{tracker.open_url(delivery_id=DELIVERY)}" width="1" height="1" alt="" '
     assert rewritten.startswith(expected) and rewritten[len(expected) :].startswith(pixel)
-    assert [(c.url, c.tag) for c in clicks(rewritten)] == tracked
-    assert [c.position for c in clicks(rewritten)] == list(range(len(tracked)))
+    # Click URLs already in the document (here never validly signed) are left as they are.
+    already = set(CLICK.findall(original))
+    new = [tracker.verify_click(token) for token in CLICK.findall(rewritten) if token not in already]
+    assert [(c.url, c.tag) for c in new] == tracked
+    assert [c.position for c in new] == list(range(len(tracked)))
 
 
 @settings(max_examples=300, deadline=None)

@@ -30,6 +30,7 @@ __all__ = [
     "app_api_keys",
     "deliveries",
     "delivery_reports",
+    "email_suppressions",
     "devices",
     "events",
     "log_cursors",
@@ -85,6 +86,12 @@ workspaces = Table(
     Column("has_suppressions", Boolean, nullable=False, server_default="0"),
     # Per-workspace overrides of ingest limits ({"attribute_value_bytes": 2000, ...}).
     Column("limits", Json, nullable=False, server_default="{}"),
+    # Signs the workspace's tracking links (clicks, opens); rotating it breaks links already sent.
+    Column("link_key", String(64)),
+    # "normal", "test" (everything goes to test_address) or "never" (nothing leaves).
+    Column("send_mode", String(10), nullable=False, server_default="normal"),
+    Column("test_address", String(320)),
+    Column("is_open_tracking", Boolean, nullable=False, server_default="1"),
     Column("created_at", UtcDateTime, nullable=False),
 )
 
@@ -358,4 +365,15 @@ deliveries = Table(
     Index("ix_deliveries_due", "due_at"),
     Index("ix_deliveries_person", "workspace_id", "cio_id", "created_at"),
     Index("ix_deliveries_recent", "workspace_id", "created_at"),
+)
+
+email_suppressions = Table(
+    "email_suppressions",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True),
+    # Lower-cased address: a hard bounce or spam complaint stops later email to it.
+    Column("email_key", String(320), primary_key=True),
+    Column("reason", String(20), nullable=False),
+    Column("detail", Text),
+    Column("created_at", UtcDateTime, nullable=False),
 )

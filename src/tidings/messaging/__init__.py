@@ -6,6 +6,7 @@ reads people but never the ingest path, the processor or the API above it.
 
 from __future__ import annotations
 
+from tidings.messaging.channels import Channel, SmtpChannel
 from tidings.messaging.deliveries import advance_delivery, enqueue_delivery, new_delivery_id
 from tidings.messaging.delivery_reports import (
     DELIVERY_METRICS,
@@ -14,6 +15,7 @@ from tidings.messaging.delivery_reports import (
     record_delivery_report,
 )
 from tidings.messaging.queries import find_delivery, list_deliveries, list_transactional_messages, update_delivery
+from tidings.messaging.sender import RETRY_DELAYS, Sender
 from tidings.messaging.templates import (
     TEMPLATE_FIELDS,
     create_transactional_message,
@@ -70,6 +72,10 @@ from tidings.messaging.tracking import ClickTarget, LinkTracker
 
 __all__: list[str] = [
     # Transactional messages and deliveries
+    "RETRY_DELAYS",
+    "Channel",
+    "SmtpChannel",
+    "Sender",
     "TEMPLATE_FIELDS",
     "Delivery",
     "DeliveryChannel",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.engine import Connection, Row
 
-from tidings.db.schema import deliveries, transactional_messages
+from tidings.db.dialect import insert_ignoring_conflicts
+from tidings.db.schema import deliveries, email_suppressions, transactional_messages
 from tidings.messaging.types import (
     Delivery,
     DeliveryChannel,
@@ -19,11 +21,14 @@ from tidings.messaging.types import (
 )
 
 __all__ = [
+    "claim_due_deliveries",
     "find_delivery",
     "find_transactional_message",
     "find_transactional_message_by_trigger",
     "insert_delivery",
+    "insert_email_suppression",
     "insert_transactional_message",
+    "is_email_suppressed",
     "list_deliveries",
     "list_transactional_messages",
     "update_delivery",
@@ -191,3 +196,48 @@ def list_deliveries(
     if before is not None:
         statement = statement.where(tuple_(deliveries.c.created_at, deliveries.c.id) < tuple_(*before))
     return [_delivery(row) for row in conn.execute(statement)]
+
+
+def claim_due_deliveries(
+    conn: Connection, *, channel: DeliveryChannel, now: datetime, lease_until: datetime, limit: int
+) -> list[tuple[int, Delivery]]:
+    """Take up to `limit` deliveries due by `now`, leasing them until `lease_until` and counting the
+    attempt. A sender that dies mid-send leaves its lease to run out, and the delivery is tried again.
+    On PostgreSQL concurrent senders skip each other's rows; SQLite has one writer at a time.
+    """
+    statement = (
+        select(deliveries)
+        .where(deliveries.c.due_at <= now, deliveries.c.channel == channel.value)
+        .order_by(deliveries.c.due_at)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    rows = conn.execute(statement).all()
+    for row in rows:
+        conn.execute(
+            update(deliveries)
+            .where(deliveries.c.workspace_id == row.workspace_id, deliveries.c.id == row.id)
+            .values(due_at=lease_until, attempts=row.attempts + 1)
+        )
+    return [(row.workspace_id, replace(_delivery(row), attempts=row.attempts + 1)) for row in rows]
+
+
+def is_email_suppressed(conn: Connection, *, workspace_id: int, email_key: str) -> bool:
+    row = conn.execute(
+        select(email_suppressions.c.reason).where(
+            email_suppressions.c.workspace_id == workspace_id, email_suppressions.c.email_key == email_key
+        )
+    ).first()
+    return row is not None
+
+
+def insert_email_suppression(
+    conn: Connection, *, workspace_id: int, email_key: str, reason: str, detail: str | None, now: datetime
+) -> None:
+    """Suppress an address; one already suppressed keeps its first reason."""
+    insert_ignoring_conflicts(
+        conn,
+        email_suppressions,
+        {"workspace_id": workspace_id, "email_key": email_key, "reason": reason, "detail": detail, "created_at": now},
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy.engine import Connection, Row
 
 from tidings.db.schema import accounts, app_api_keys, sources, track_credentials, workspaces
 from tidings.workspaces.credentials import hash_key, keys_match
-from tidings.workspaces.types import EmailUpdatePolicy, IdentifierMode, Workspace
+from tidings.workspaces.types import EmailUpdatePolicy, IdentifierMode, SendMode, Workspace
 
 __all__ = [
     "default_account_id",
@@ -21,6 +22,7 @@ __all__ = [
     "insert_workspace",
     "list_workspaces",
     "mark_has_suppressions",
+    "set_sending",
     "set_workspace_limits",
     "workspace_for_app_api_key",
     "workspace_for_track_credentials",
@@ -41,6 +43,10 @@ def _workspace(row: Row[Any]) -> Workspace:
         region=row.region,
         created_at=row.created_at,
         limits=dict(row.limits or {}),
+        link_key=row.link_key or "",
+        send_mode=SendMode(row.send_mode),
+        test_address=row.test_address,
+        is_open_tracking=bool(row.is_open_tracking),
     )
 
 
@@ -54,6 +60,10 @@ _WORKSPACE_COLUMNS = select(
     workspaces.c.multi_identifier_merge,
     workspaces.c.has_suppressions,
     workspaces.c.limits,
+    workspaces.c.link_key,
+    workspaces.c.send_mode,
+    workspaces.c.test_address,
+    workspaces.c.is_open_tracking,
     workspaces.c.created_at,
     accounts.c.region,
 ).join_from(workspaces, accounts, workspaces.c.account_id == accounts.c.id)
@@ -81,6 +91,7 @@ def insert_workspace(
             account_id=account_id,
             name=name,
             identifier_mode=identifier_mode.value,
+            link_key=secrets.token_hex(32),
             created_at=now,
         )
     )
@@ -127,6 +138,17 @@ def list_workspaces(conn: Connection) -> list[Workspace]:
 def mark_has_suppressions(conn: Connection, *, workspace_id: int) -> None:
     """Record that the workspace has suppressed identifiers, so calls must be checked against them."""
     conn.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(has_suppressions=True))
+
+
+def set_sending(
+    conn: Connection, *, workspace_id: int, send_mode: SendMode, test_address: str | None, is_open_tracking: bool
+) -> None:
+    """The workspace's send mode (with its test address) and whether emails carry an open pixel."""
+    conn.execute(
+        update(workspaces)
+        .where(workspaces.c.id == workspace_id)
+        .values(send_mode=send_mode.value, test_address=test_address, is_open_tracking=is_open_tracking)
+    )
 
 
 def set_workspace_limits(conn: Connection, *, workspace_id: int, limits: dict[str, int]) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["EmailUpdatePolicy", "IdentifierMode", "NewWorkspace", "Workspace"]
+__all__ = ["EmailUpdatePolicy", "IdentifierMode", "NewWorkspace", "SendMode", "Workspace"]
 
 
 class IdentifierMode(StrEnum):
@@ -24,6 +24,15 @@ class EmailUpdatePolicy(StrEnum):
     CIO_ID = "cio_id"
 
 
+class SendMode(StrEnum):
+    """Customer.io's workspace send modes: send normally, send everything to one test address, or
+    send nothing (deliveries are recorded and stop before the provider)."""
+
+    NORMAL = "normal"
+    TEST = "test"
+    NEVER = "never"
+
+
 @dataclass(frozen=True, slots=True)
 class Workspace:
     id: int
@@ -38,6 +47,11 @@ class Workspace:
     region: str
     created_at: datetime
     limits: dict[str, Any] = field(default_factory=dict)
+    # Signs tracking links; never shown.
+    link_key: str = field(default="", repr=False)
+    send_mode: SendMode = SendMode.NORMAL
+    test_address: str | None = None
+    is_open_tracking: bool = True
 
 
 @dataclass(frozen=True, slots=True)

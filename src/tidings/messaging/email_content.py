@@ -1,0 +1,110 @@
+"""What an email delivery becomes: the send-time gate, then the rendered, tracked email.
+
+The gate runs in Customer.io's order: the workspace's send mode, the person's `unsubscribed`
+(unless the message may go to unsubscribed people), the email suppression list, then rendering.
+A delivery stopped by the gate gets the status that says why and never reaches a provider.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tidings.messaging.email import MessageType, OutboundEmail, decode_attachments
+from tidings.messaging.liquid import Links, RenderContext, render_email_body, render_template, unsubscribe_url
+from tidings.messaging.types import Delivery, DeliveryStatus, TransactionalMessage
+from tidings.people import Person, is_unsubscribed
+from tidings.workspaces import SendMode, Workspace
+
+__all__ = ["Stopped", "prepare_email"]
+
+
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    """The gate stopped a delivery: the status to record, and why."""
+
+    status: DeliveryStatus
+    reason: str
+
+
+def prepare_email(
+    delivery: Delivery,
+    *,
+    workspace: Workspace,
+    person: Person | None,
+    template: TransactionalMessage | None,
+    is_suppressed: bool,
+    base_url: str,
+    now: datetime,
+) -> OutboundEmail | Stopped:
+    """The email to hand to the provider, or why it must not be sent.
+
+    `is_suppressed` says whether the recipient's address is on the workspace's suppression list.
+    Raises `RenderFailed` when the Liquid does not evaluate (the delivery then fails with its text).
+    """
+    request = delivery.request
+    settings = template.settings if template else None
+    if workspace.send_mode is SendMode.NEVER:
+        return Stopped(DeliveryStatus.UNDELIVERABLE, "the workspace's send mode is set to never send")
+    if person is None:
+        return Stopped(DeliveryStatus.UNDELIVERABLE, "the person was deleted")
+    send_to_unsubscribed = request.get(
+        "send_to_unsubscribed", settings.send_to_unsubscribed if settings else True
+    )
+    if not send_to_unsubscribed and is_unsubscribed(person.attributes.get("unsubscribed")):
+        return Stopped(DeliveryStatus.UNDELIVERABLE, "Customer is unsubscribed")
+    if is_suppressed:
+        return Stopped(DeliveryStatus.SUPPRESSED, "the address is on the email suppression list")
+
+    fields = {**(template.content.get("email", {}) if template else {}), **_overrides(request)}
+    tracked = request.get("tracked", settings.tracked if settings else True)
+    links = Links(base_url=base_url, signing_key=workspace.link_key.encode(), is_click_tracking=tracked)
+    context = RenderContext(
+        now=now,
+        customer=_customer(person),
+        trigger=request.get("message_data") or {},
+        delivery_id=delivery.id,
+        links=links,
+    )
+    rendered = render_email_body(None, fields.get("body", ""), context)
+    to = request.get("to") or render_template(fields.get("to") or "{{customer.email}}", context)
+    email = OutboundEmail(
+        delivery_id=delivery.id,
+        from_address=render_template(fields.get("from", ""), context),
+        to=workspace.test_address if workspace.send_mode is SendMode.TEST and workspace.test_address else to,
+        subject=render_template(fields.get("subject", ""), context),
+        html=rendered.html,
+        plaintext=render_template(fields["body_plain"], context) if fields.get("body_plain") else None,
+        reply_to=_render_optional(fields.get("reply_to"), context),
+        bcc=_render_optional(fields.get("bcc"), context),
+        preheader=_render_optional(fields.get("preheader"), context),
+        headers=tuple({**fields.get("headers", {}), **request.get("headers", {})}.items()),
+        attachments=decode_attachments(request.get("attachments") or {}),
+        unsubscribe_url=unsubscribe_url(links, delivery.id) if base_url.startswith("https://") else None,
+        message_type=MessageType.TRANSACTIONAL,
+        tracked=tracked,
+        inline_css=not request.get(
+            "disable_css_preprocessing", settings.disable_css_preprocessing if settings else False
+        ),
+    )
+    if not tracked:
+        return email
+    tracker = dataclasses.replace(links.tracker, track_opens=workspace.is_open_tracking)
+    return tracker.apply(email)
+
+
+def _overrides(request: dict[str, Any]) -> dict[str, Any]:
+    """The template fields a send request replaces (its `headers` are added, not replaced)."""
+    names = ("from", "subject", "body", "body_plain", "preheader", "reply_to", "bcc")
+    return {name: request[name] for name in names if request.get(name)}
+
+
+def _customer(person: Person) -> dict[str, Any]:
+    identifiers = {"id": person.id, "email": person.email, "cio_id": person.cio_id}
+    return {**person.attributes, **{k: v for k, v in identifiers.items() if v is not None}}
+
+
+def _render_optional(source: str | None, context: RenderContext) -> str | None:
+    return render_template(source, context) or None if source else None

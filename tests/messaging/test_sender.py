@@ -1,0 +1,218 @@
+"""Transactional email end to end: the API queues, the processor creates the delivery, the sender
+hands it to a real SMTP server (aiosmtpd on 127.0.0.1), and the delivery records what happened."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import AsyncIterator
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import new_workspace
+from tests.factories.smtp import Inbox, smtp_server
+from tests.factories.track import TrackDriver, app_auth
+from tidings.api import create_app
+from tidings.clock import ManualClock
+from tidings.config import Settings, SmtpSettings, StartTlsMode
+from tidings.messaging import RETRY_DELAYS
+from tidings.services import Services, build_services
+from tidings.workspaces import SendMode, set_sending
+
+TEMPLATE = {
+    "name": "Receipt",
+    "trigger_name": "receipt",
+    "content": {
+        "email": {
+            "from": "Shop <shop@example.com>",
+            "subject": "Order {{trigger.order}} for {{customer.first_name}}",
+            "body": '<html><body><p>Thanks!</p><a href="https://example.com/orders/{{trigger.order}}">Your order</a>'
+            '<a class="untracked" href="https://example.com/help">Help</a></body></html>',
+        }
+    },
+}
+
+
+@pytest.fixture
+async def mail(settings: Settings, clock: ManualClock) -> AsyncIterator[tuple[Inbox, Services, TrackDriver]]:
+    inbox = Inbox()
+    async with smtp_server(inbox) as port:
+        smtp = SmtpSettings(host="127.0.0.1", port=port, starttls=StartTlsMode.OFF, timeout_seconds=5)
+        server = dataclasses.replace(settings.server, public_track_url="https://track.example.com")
+        services = build_services(dataclasses.replace(settings, smtp=smtp, server=server), clock=clock)
+        app = create_app(services)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://tidings.test") as client:
+            # Tests share one database: send what other tests left due, so the inbox holds only ours.
+            await services.sender.run_until_idle()
+            inbox.received.clear()
+            workspace = await new_workspace(services)
+            yield inbox, services, TrackDriver(client, services, workspace)
+        await services.stop()
+
+
+async def send(track: TrackDriver, **body: Any) -> str:
+    request = {"transactional_message_id": "receipt", "identifiers": {"id": "ann"}, "to": "ann@example.com", **body}
+    response = await track.client.post("/v1/send/email", json=request, headers=app_auth(track.workspace))
+    assert response.status_code == 200, response.text
+    return response.json()["delivery_id"]
+
+
+async def deliver(services: Services, track: TrackDriver) -> None:
+    await track.processed()
+    await services.sender.run_until_idle()
+
+
+async def message(track: TrackDriver, delivery_id: str) -> dict[str, Any]:
+    return (await track.app_get(f"/v1/messages/{delivery_id}")).json()["message"]
+
+
+async def setup(track: TrackDriver, **attributes: Any) -> None:
+    response = await track.client.post("/v1/transactional", json=TEMPLATE, headers=app_auth(track.workspace))
+    assert response.status_code == 201, response.text
+    await track.identify("ann", email="ann@example.com", first_name="Ann", **attributes)
+
+
+def html_part(received: EmailMessage) -> str:
+    part = received.get_body(("html",))
+    assert part is not None
+    return part.get_content()
+
+
+async def test_a_transactional_email_arrives_rendered_and_tracked(mail: tuple[Inbox, Services, TrackDriver]) -> None:
+    inbox, services, track = mail
+    await setup(track)
+
+    delivery_id = await send(track, message_data={"order": "A-17"})
+    await deliver(services, track)
+
+    (received,) = inbox.received
+    assert received.rcpt_tos == ["ann@example.com"]
+    assert received.message["Subject"] == "Order A-17 for Ann"
+    assert delivery_id in received.message["Message-ID"]
+    assert received.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    html = html_part(received.message)
+    assert "https://example.com/orders/A-17" not in html and "https://track.example.com/click/" in html
+    assert 'href="https://example.com/help"' in html  # untracked
+    assert re.search(r'<img[^>]+src="https://track\.example\.com/open/', html)
+    sent = await message(track, delivery_id)
+    assert sent["status"] == "sent" and sent["subject"] == "Order A-17 for Ann"
+    assert set(sent["metrics"]) == {"queued", "sent"}
+
+
+async def test_451_then_250_gives_one_email_after_a_retry(mail: tuple[Inbox, Services, TrackDriver], clock: ManualClock) -> None:
+    inbox, services, track = mail
+    await setup(track)
+    inbox.data_replies.append("451 4.3.0 Try again later")
+
+    delivery_id = await send(track, message_data={"order": "1"})
+    await deliver(services, track)
+    attempted = await message(track, delivery_id)
+    clock.advance(seconds=RETRY_DELAYS[0].total_seconds())
+    await services.sender.run_until_idle()
+
+    assert attempted["status"] == "attempted" and "451" in attempted["failure_message"]
+    assert len(inbox.received) == 1
+    assert (await message(track, delivery_id))["status"] == "sent"
+
+
+async def test_550_bounces_and_suppresses_the_address_for_later_sends(mail: tuple[Inbox, Services, TrackDriver]) -> None:
+    inbox, services, track = mail
+    await setup(track)
+    inbox.data_replies.append("550 5.1.1 No such user")
+
+    bounced = await send(track, message_data={"order": "1"})
+    await deliver(services, track)
+    later = await send(track, message_data={"order": "2"})
+    await deliver(services, track)
+
+    assert (await message(track, bounced))["status"] == "bounced"
+    assert (await message(track, later))["status"] == "suppressed"
+    assert inbox.received == []
+
+
+async def test_unsubscribed_people_get_only_what_may_go_to_the_unsubscribed(mail: tuple[Inbox, Services, TrackDriver]) -> None:
+    inbox, services, track = mail
+    await setup(track, unsubscribed=True)
+
+    gated = await send(track, message_data={"order": "1"}, send_to_unsubscribed=False)
+    allowed = await send(track, message_data={"order": "2"})
+    await deliver(services, track)
+
+    assert (await message(track, gated))["status"] == "undeliverable"
+    assert (await message(track, gated))["failure_message"] == "Customer is unsubscribed"
+    assert (await message(track, allowed))["status"] == "sent"
+    assert len(inbox.received) == 1
+
+
+async def test_missing_liquid_data_fails_the_delivery_with_customer_ios_text(mail: tuple[Inbox, Services, TrackDriver]) -> None:
+    inbox, services, track = mail
+    await setup(track)
+
+    delivery_id = await send(track)  # no message_data: trigger.order is missing
+    await deliver(services, track)
+
+    failed = await message(track, delivery_id)
+    assert (failed["status"], failed["failure_message"]) == ("failed", "Variable 'trigger.order' is missing")
+    assert inbox.received == []
+
+
+async def test_send_modes_redirect_or_stop_everything(mail: tuple[Inbox, Services, TrackDriver]) -> None:
+    inbox, services, track = mail
+    await setup(track)
+    workspace_id = track.workspace.workspace.id
+
+    await services.db.write(set_sending, workspace_id=workspace_id, send_mode=SendMode.TEST, test_address="qa@example.com", is_open_tracking=False)
+    redirected = await send(track, message_data={"order": "1"})
+    await deliver(services, track)
+    await services.db.write(set_sending, workspace_id=workspace_id, send_mode=SendMode.NEVER, test_address=None, is_open_tracking=True)
+    stopped = await send(track, message_data={"order": "2"})
+    await deliver(services, track)
+
+    (received,) = inbox.received
+    assert received.rcpt_tos == ["qa@example.com"]
+    assert "/open/" not in html_part(received.message)  # open tracking off
+    assert (await message(track, redirected))["status"] == "sent"
+    assert (await message(track, stopped))["status"] == "undeliverable"
+
+
+async def test_disabled_retention_keeps_no_body(mail: tuple[Inbox, Services, TrackDriver]) -> None:
+    inbox, services, track = mail
+    await setup(track)
+
+    kept = await send(track, message_data={"order": "1"})
+    forgotten = await send(track, message_data={"order": "2"}, disable_message_retention=True, tracked=False)
+    await deliver(services, track)
+
+    assert "body" in (await message(track, kept))["content"]
+    assert "body" not in (await message(track, forgotten))["content"]
+    (untracked,) = [r.message for r in inbox.received if r.message["Subject"] == "Order 2 for Ann"]
+    assert "https://example.com/orders/2" in html_part(untracked)  # tracked=False leaves links alone
+
+
+async def test_scheduled_sends_wait_for_their_time(mail: tuple[Inbox, Services, TrackDriver], clock: ManualClock) -> None:
+    inbox, services, track = mail
+    await setup(track)
+
+    delivery_id = await send(track, message_data={"order": "1"}, send_at=int(clock.now().timestamp()) + 600)
+    await deliver(services, track)
+    waiting = await message(track, delivery_id)
+    clock.advance(seconds=600)
+    await services.sender.run_until_idle()
+
+    assert waiting["status"] == "queued"
+    assert len(inbox.received) == 1
+
+
+async def test_other_workspaces_cannot_read_the_delivery(mail: tuple[Inbox, Services, TrackDriver]) -> None:
+    _, services, track = mail
+    await setup(track)
+    delivery_id = await send(track, message_data={"order": "1"})
+    await deliver(services, track)
+    other = await new_workspace(services, name="other")
+
+    response = await track.client.get(f"/v1/messages/{delivery_id}", headers=app_auth(other))
+
+    assert response.status_code == 404
