@@ -222,7 +222,7 @@ def apply_message(conn: Connection, workspace: Workspace, message: Message, *, n
         case SendMessage():
             _send_message(conn, workspace, message, now=now)
         case ReportDelivery():
-            messaging.record_delivery_report(
+            messaging.apply_delivery_metric(
                 conn,
                 workspace_id=workspace.id,
                 delivery_id=message.delivery_id,

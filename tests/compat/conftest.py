@@ -24,12 +24,14 @@ from typing import Any, TypeVar
 import pytest
 import trustme
 import uvicorn
+from aiosmtpd.controller import Controller
 from customerio import APIClient, CustomerIO
 
 from tests.conftest import new_workspace
+from tests.factories.smtp import Inbox
 from tidings.api import create_app
 from tidings.clock import ManualClock
-from tidings.config import DatabaseSettings, Settings
+from tidings.config import DatabaseSettings, Settings, SmtpSettings, StartTlsMode
 from tidings.services import Role, Services, build_services
 from tidings.workspaces import IdentifierMode, NewWorkspace
 
@@ -52,6 +54,8 @@ class TidingsServer:
     ca_bundle: Path
     services: Services
     loop: asyncio.AbstractEventLoop
+    # What the server's sender handed to its SMTP server.
+    inbox: Inbox
 
     def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run `coroutine` on the server's loop and return its result."""
@@ -60,6 +64,10 @@ class TidingsServer:
     def process(self) -> int:
         """Apply everything in the log now; returns how many messages were applied."""
         return self.call(self.services.processor.run_until_idle())
+
+    def send(self) -> int:
+        """Send every email delivery due now to the inbox; returns how many were taken."""
+        return self.call(self.services.sender.run_until_idle())
 
     def new_workspace(self, *, identifier_mode: IdentifierMode = IdentifierMode.EMAIL_OR_ID) -> NewWorkspace:
         return self.call(new_workspace(self.services, name="compat", identifier_mode=identifier_mode))
@@ -147,6 +155,12 @@ class _ServerThread(threading.Thread):
             raise RuntimeError("the compat server failed while serving") from self.failure
 
 
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((_HOST, 0))
+        return sock.getsockname()[1]
+
+
 def _bound_socket() -> socket.socket:
     """A socket bound to a free loopback port; uvicorn listens on it."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -165,7 +179,13 @@ def tidings_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) 
     key.write_bytes(issued.private_key_pem.bytes())
     certificate.write_bytes(b"".join(pem.bytes() for pem in issued.cert_chain_pems))
 
-    settings = Settings(database=DatabaseSettings(url=database_url))
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname=_HOST, port=_free_port())
+    smtp.start()
+    settings = Settings(
+        database=DatabaseSettings(url=database_url),
+        smtp=SmtpSettings(host=_HOST, port=smtp.port, starttls=StartTlsMode.OFF, timeout_seconds=10),
+    )
     thread = _ServerThread(settings, certificate=certificate, key=key)
     thread.start()
     try:
@@ -177,9 +197,11 @@ def tidings_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) 
             ca_bundle=ca_bundle,
             services=thread.services,
             loop=thread.loop,
+            inbox=inbox,
         )
     finally:
         thread.stop()
+        smtp.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from customerio import APIClient, CustomerIO, CustomerIOException
+from customerio import APIClient, CustomerIO, CustomerIOException, SendEmailRequest
 from customerio.constants import EMAIL, ID
 from ulid import ULID
 
@@ -383,3 +383,35 @@ def test_batch_applies_person_and_object_operations_and_reports_bad_ones(
     assert relationship["attributes"] == {"role": "admin"}
     acme = api.send_request("GET", f"{api.url}/v1/objects/1/acme/attributes", {}).json()["object"]
     assert acme["attributes"] == {"seats": "50"}
+
+
+def test_send_email_reaches_smtp_and_its_delivery_reads_back(
+    tidings_server: TidingsServer, api: APIClient, process: Process
+) -> None:
+    created = api.send_request(
+        "POST",
+        f"{api.url}/v1/transactional",
+        {
+            "name": "Password reset",
+            "trigger_name": "password_reset",
+            "content": {"email": {"from": "noreply@example.com", "subject": "Reset for {{customer.email}}", "body": "<p>Code {{trigger.code}}</p>"}},
+        },
+    ).json()["message"]
+
+    answer = api.send_email(
+        SendEmailRequest(
+            transactional_message_id=created["id"],
+            to="bo@example.com",
+            identifiers={"email": "bo@example.com"},
+            message_data={"code": "123456"},
+        )
+    )
+    process()
+    tidings_server.send()
+
+    (received,) = [r for r in tidings_server.inbox.received if answer["delivery_id"] in r.message["Message-ID"]]
+    assert received.message["Subject"] == "Reset for bo@example.com"
+    assert "Code 123456" in received.message.get_body(("html",)).get_content()
+    delivered = api.send_request("GET", f"{api.url}/v1/messages/{answer['delivery_id']}", {}).json()["message"]
+    assert delivered["status"] == "sent" and delivered["customer_identifiers"]["email"] == "bo@example.com"
+    assert read_customer(api, "bo@example.com", id_type="email")["identifiers"]["email"] == "bo@example.com"

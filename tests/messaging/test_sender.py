@@ -3,83 +3,16 @@ hands it to a real SMTP server (aiosmtpd on 127.0.0.1), and the delivery records
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import AsyncIterator
-from email.message import EmailMessage
-from typing import Any
-
-import httpx
-import pytest
 
 from tests.conftest import new_workspace
-from tests.factories.smtp import Inbox, smtp_server
+from tests.factories.mail import deliver, html_part, message, send, setup
+from tests.factories.smtp import Inbox
 from tests.factories.track import TrackDriver, app_auth
-from tidings.api import create_app
 from tidings.clock import ManualClock
-from tidings.config import Settings, SmtpSettings, StartTlsMode
 from tidings.messaging import RETRY_DELAYS
-from tidings.services import Services, build_services
+from tidings.services import Services
 from tidings.workspaces import SendMode, set_sending
-
-TEMPLATE = {
-    "name": "Receipt",
-    "trigger_name": "receipt",
-    "content": {
-        "email": {
-            "from": "Shop <shop@example.com>",
-            "subject": "Order {{trigger.order}} for {{customer.first_name}}",
-            "body": '<html><body><p>Thanks!</p><a href="https://example.com/orders/{{trigger.order}}">Your order</a>'
-            '<a class="untracked" href="https://example.com/help">Help</a></body></html>',
-        }
-    },
-}
-
-
-@pytest.fixture
-async def mail(settings: Settings, clock: ManualClock) -> AsyncIterator[tuple[Inbox, Services, TrackDriver]]:
-    inbox = Inbox()
-    async with smtp_server(inbox) as port:
-        smtp = SmtpSettings(host="127.0.0.1", port=port, starttls=StartTlsMode.OFF, timeout_seconds=5)
-        server = dataclasses.replace(settings.server, public_track_url="https://track.example.com")
-        services = build_services(dataclasses.replace(settings, smtp=smtp, server=server), clock=clock)
-        app = create_app(services)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://tidings.test") as client:
-            # Tests share one database: send what other tests left due, so the inbox holds only ours.
-            await services.sender.run_until_idle()
-            inbox.received.clear()
-            workspace = await new_workspace(services)
-            yield inbox, services, TrackDriver(client, services, workspace)
-        await services.stop()
-
-
-async def send(track: TrackDriver, **body: Any) -> str:
-    request = {"transactional_message_id": "receipt", "identifiers": {"id": "ann"}, "to": "ann@example.com", **body}
-    response = await track.client.post("/v1/send/email", json=request, headers=app_auth(track.workspace))
-    assert response.status_code == 200, response.text
-    return response.json()["delivery_id"]
-
-
-async def deliver(services: Services, track: TrackDriver) -> None:
-    await track.processed()
-    await services.sender.run_until_idle()
-
-
-async def message(track: TrackDriver, delivery_id: str) -> dict[str, Any]:
-    return (await track.app_get(f"/v1/messages/{delivery_id}")).json()["message"]
-
-
-async def setup(track: TrackDriver, **attributes: Any) -> None:
-    response = await track.client.post("/v1/transactional", json=TEMPLATE, headers=app_auth(track.workspace))
-    assert response.status_code == 201, response.text
-    await track.identify("ann", email="ann@example.com", first_name="Ann", **attributes)
-
-
-def html_part(received: EmailMessage) -> str:
-    part = received.get_body(("html",))
-    assert part is not None
-    return part.get_content()
-
 
 async def test_a_transactional_email_arrives_rendered_and_tracked(mail: tuple[Inbox, Services, TrackDriver]) -> None:
     inbox, services, track = mail

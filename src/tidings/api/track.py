@@ -83,6 +83,14 @@ def track_router(services: Services, auth: Authenticator) -> APIRouter:
         """Merge a secondary person into a primary one."""
         return await accept(request, lambda body, at, limits: track_api.merge_customers(body, received_at=at, limits=limits))
 
+    async def metrics(request: Request) -> Response:
+        """Report a delivery metric (opened, clicked, bounced, ...)."""
+        return await accept(request, lambda body, at, limits: track_api.delivery_metric(body, received_at=at, limits=limits))
+
+    async def push_events(request: Request) -> Response:
+        """Report a push metric from a device."""
+        return await accept(request, lambda body, at, limits: track_api.push_event(body, received_at=at, limits=limits))
+
     async def region(request: Request) -> Response:
         """The region and workspace the credentials belong to."""
         workspace: Workspace = await auth.track_workspace(request)
@@ -140,6 +148,8 @@ def track_router(services: Services, auth: Authenticator) -> APIRouter:
         (f"{prefix}/customers/{{identifier:segment}}/suppress", suppress, ["POST"]),
         (f"{prefix}/customers/{{identifier:segment}}/unsuppress", unsuppress, ["POST"]),
         (f"{prefix}/merge_customers", merge_customers, ["POST"]),
+        (f"{prefix}/metrics", metrics, ["POST"]),
+        (f"{prefix}/push/events", push_events, ["POST"]),
         (f"{prefix}/accounts/region", region, ["GET"]),
         ("/auth", check_credentials, ["GET"]),
         ("/api/v2/entity", entity, ["POST"]),

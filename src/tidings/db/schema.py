@@ -363,6 +363,7 @@ deliveries = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_deliveries_due", "due_at"),
+    Index("ix_deliveries_id", "id"),
     Index("ix_deliveries_person", "workspace_id", "cio_id", "created_at"),
     Index("ix_deliveries_recent", "workspace_id", "created_at"),
 )

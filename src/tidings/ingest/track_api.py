@@ -22,6 +22,7 @@ from tidings.log import (
     Merge,
     Page,
     PersonRef,
+    ReportDelivery,
     Screen,
     SuppressPerson,
     Track,
@@ -37,7 +38,9 @@ __all__ = [
     "delete_device",
     "event_message",
     "identify",
+    "delivery_metric",
     "merge_customers",
+    "push_event",
     "parse_unix_timestamp",
     "suppress",
     "unsuppress",
@@ -247,3 +250,44 @@ def _truthy(value: Any) -> bool:
 
 def _size(value: Any) -> int:
     return len(value.encode()) if isinstance(value, str) else len(_encode(value))
+
+
+# `POST /api/v1/metrics` takes these (per channel, a subset); `/api/v1/push/events` the push ones.
+_METRICS = frozenset({"bounced", "clicked", "converted", "deferred", "delivered", "dropped", "opened", "spammed"})
+_PUSH_EVENTS = frozenset({"opened", "converted", "delivered"})
+
+
+def delivery_metric(body: dict[str, Any], *, received_at: datetime, limits: IngestLimits) -> ReportDelivery:
+    """`POST /api/v1/metrics`: a metric for a delivery sent elsewhere than the SDKs report from."""
+    metric = body.get("metric")
+    if metric not in _METRICS:
+        raise InvalidInput(f"metric must be one of: {', '.join(sorted(_METRICS))}", field="metric")
+    details = {k: body[k] for k in ("reason", "href") if isinstance(body.get(k), str) and body[k]}
+    recipient = body.get("recipient")
+    return _report(body, metric, recipient=None if recipient is None else str(recipient), details=details, received_at=received_at)
+
+
+def push_event(body: dict[str, Any], *, received_at: datetime, limits: IngestLimits) -> ReportDelivery:
+    """`POST /api/v1/push/events`: a push metric from a device (the legacy SDKs' path)."""
+    event = body.get("event")
+    if event not in _PUSH_EVENTS:
+        raise InvalidInput("event must be one of: converted, delivered, opened", field="event")
+    device = body.get("device_id")
+    return _report(body, event, recipient=device if isinstance(device, str) else None, details={}, received_at=received_at)
+
+
+def _report(
+    body: dict[str, Any], metric: str, *, recipient: str | None, details: dict[str, Any], received_at: datetime
+) -> ReportDelivery:
+    delivery_id = body.get("delivery_id")
+    if not isinstance(delivery_id, str) or not delivery_id.strip() or "\x00" in delivery_id:
+        raise InvalidInput("delivery_id is required", field="delivery_id")
+    timestamp = body.get("timestamp")
+    return ReportDelivery(
+        received_at=received_at,
+        delivery_id=delivery_id.strip(),
+        metric=metric,
+        recipient=recipient,
+        timestamp=parse_unix_timestamp(timestamp, "timestamp") if timestamp not in (None, "") else None,
+        details=details,
+    )

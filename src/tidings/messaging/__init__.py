@@ -14,7 +14,14 @@ from tidings.messaging.delivery_reports import (
     list_delivery_reports,
     record_delivery_report,
 )
-from tidings.messaging.queries import find_delivery, list_deliveries, list_transactional_messages, update_delivery
+from tidings.messaging.metrics import apply_delivery_metric, record_delivery_activity
+from tidings.messaging.queries import (
+    find_delivery,
+    find_delivery_in_any_workspace,
+    list_deliveries,
+    list_transactional_messages,
+    update_delivery,
+)
 from tidings.messaging.sender import RETRY_DELAYS, Sender
 from tidings.messaging.templates import (
     TEMPLATE_FIELDS,
@@ -67,7 +74,7 @@ from tidings.messaging.email import (
     parse_addresses,
 )
 from tidings.messaging.plaintext import html_to_text
-from tidings.messaging.tracking import ClickTarget, LinkTracker
+from tidings.messaging.tracking import ClickTarget, LinkTracker, token_delivery_id
 
 
 __all__: list[str] = [
@@ -84,13 +91,16 @@ __all__: list[str] = [
     "TransactionalMessage",
     "TransactionalSettings",
     "advance_delivery",
+    "apply_delivery_metric",
     "create_transactional_message",
     "enqueue_delivery",
     "find_delivery",
+    "find_delivery_in_any_workspace",
     "find_template",
     "list_deliveries",
     "list_transactional_messages",
     "new_delivery_id",
+    "record_delivery_activity",
     "update_delivery",
     "update_transactional_message",
     # Delivery reports
@@ -139,4 +149,5 @@ __all__: list[str] = [
     "email_bytes",
     "parse_addresses",
     "html_to_text",
+    "token_delivery_id",
 ]

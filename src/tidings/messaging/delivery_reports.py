@@ -21,9 +21,8 @@ __all__ = ["DELIVERY_METRICS", "DeliveryReport", "list_delivery_reports", "recor
 # Customer.io documents delivered, opened, clicked and converted; the others come from its
 # extended reporting and are kept as well.
 DELIVERY_METRICS = frozenset(
-    {"delivered", "opened", "clicked", "converted", "bounced", "spammed", "dropped", "deferred", "failed"}
+    {"delivered", "opened", "clicked", "converted", "bounced", "spammed", "dropped", "deferred", "failed", "unsubscribed"}
 )
-
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from tidings.messaging.types import (
 __all__ = [
     "claim_due_deliveries",
     "find_delivery",
+    "find_delivery_in_any_workspace",
     "find_transactional_message",
     "find_transactional_message_by_trigger",
     "insert_delivery",
@@ -174,6 +175,13 @@ def find_delivery(conn: Connection, *, workspace_id: int, delivery_id: str) -> D
         select(deliveries).where(deliveries.c.workspace_id == workspace_id, deliveries.c.id == delivery_id)
     ).first()
     return _delivery(row) if row else None
+
+
+def find_delivery_in_any_workspace(conn: Connection, *, delivery_id: str) -> tuple[int, Delivery] | None:
+    """A delivery and its workspace, by id alone: tracking links and unsubscribe pages name no
+    workspace. Delivery ids are ULIDs, unique in practice across workspaces."""
+    row = conn.execute(select(deliveries).where(deliveries.c.id == delivery_id).limit(1)).first()
+    return (row.workspace_id, _delivery(row)) if row else None
 
 
 def list_deliveries(

@@ -28,6 +28,7 @@ from tidings.messaging.deliveries import advance_delivery
 from tidings.messaging.email import OutboundEmail, parse_addresses
 from tidings.messaging.email_content import Stopped, prepare_email
 from tidings.messaging.errors import RenderFailed, SmtpFailed
+from tidings.messaging.metrics import record_delivery_activity
 from tidings.messaging.types import Delivery, DeliveryChannel, DeliveryStatus
 from tidings.people import IdentifierKind, ResolvedRef, email_key, find_person
 from tidings.workspaces import get_workspace
@@ -178,6 +179,10 @@ class Sender:
         for item, error in results:
             delivery = self._outcome(conn, item, error, now=now)
             queries.update_delivery(conn, workspace_id=item.workspace_id, delivery=delivery)
+            if delivery.status is not DeliveryStatus.ATTEMPTED:
+                record_delivery_activity(
+                    conn, workspace_id=item.workspace_id, delivery=delivery, metric=delivery.status.value, data={}, now=now
+                )
 
     def _outcome(self, conn: Connection, item: _Prepared, error: BaseException | None, *, now: datetime) -> Delivery:
         delivery, outcome = item.delivery, item.outcome

@@ -38,7 +38,7 @@ from tidings.errors import InvalidInput
 from tidings.messaging.email import OutboundEmail
 from tidings.messaging.errors import InvalidTrackingToken
 
-__all__ = ["ClickTarget", "LinkTracker"]
+__all__ = ["ClickTarget", "LinkTracker", "token_delivery_id"]
 
 _WS = "\t\n\f\r "
 # An attribute list as the HTML tokenizer reads it: a quote opens a value only right after `=`.
@@ -261,6 +261,23 @@ class LinkTracker:
             return _PAYLOAD.decode(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
         except (binascii.Error, ValueError, msgspec.DecodeError):
             raise InvalidTrackingToken() from None
+
+
+def token_delivery_id(token: str) -> str | None:
+    """The delivery id a click or open token names, read WITHOUT checking its signature.
+
+    The tracking routes need it to find the delivery's workspace, whose key then verifies the
+    token; nothing else may trust it.
+    """
+    encoded = token.partition(".")[0]
+    try:
+        payload = _PAYLOAD.decode(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    except (binascii.Error, ValueError, msgspec.DecodeError):
+        return None
+    match payload:
+        case [str(delivery_id), *_]:
+            return delivery_id
+    return None
 
 
 def _value(attribute: re.Match[str]) -> str:

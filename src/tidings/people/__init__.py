@@ -1,6 +1,7 @@
 """People: identity resolution, attributes, events, devices, merges, deletion and suppression,
 and the objects people relate to."""
 
+from tidings.people.activity import record_activity
 from tidings.people.attributes import is_unsubscribed
 from tidings.people.deletion import delete_person, suppress_person, unsuppress_person
 from tidings.people.devices import MAX_DEVICES, delete_device, upsert_device
@@ -95,6 +96,7 @@ __all__ = [
     "merge_people",
     "people_with_email",
     "purge_expired_anonymous_events",
+    "record_activity",
     "record_event",
     "relate",
     "resolve_user_id",

@@ -6,10 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from tidings.people.attributes import AttributeChange
+from tidings.people.queries import insert_activities
 from tidings.people.types import ActivityType
 
-__all__ = ["activity_row", "attribute_change_rows", "failed_change_row"]
+__all__ = ["activity_row", "attribute_change_rows", "failed_change_row", "record_activity"]
 
 
 def activity_row(
@@ -43,4 +46,14 @@ def failed_change_row(workspace_id: int, cio_id: str, name: str, value: Any, *, 
         name=name,
         data={"to": value, "reason": f"{name} can only be changed when the person is identified by cio_id"},
         now=now,
+    )
+
+
+def record_activity(
+    conn: Connection, *, workspace_id: int, cio_id: str, type: str, name: str | None, data: dict[str, Any], now: datetime
+) -> None:
+    """Add a line to a person's activity from outside the people domain (a delivery was sent,
+    opened, clicked...). `type` names the kind, as Customer.io's activity types do (`sent_email`)."""
+    insert_activities(
+        conn, [{"workspace_id": workspace_id, "cio_id": cio_id, "type": type, "name": name, "data": data, "timestamp": now}]
     )
