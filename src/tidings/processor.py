@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import InterfaceError, OperationalError
 from ulid import ULID
 
-from tidings import messaging, people
+from tidings import messaging, people, segments
 from tidings.background import BackgroundTask
 from tidings.clock import Clock
 from tidings.config import ProcessorSettings
@@ -26,6 +26,7 @@ from tidings.db import Database
 from tidings.db.dialect import savepoint
 from tidings.errors import TidingsError
 from tidings.log import (
+    ChangeSegment,
     DeleteDevice,
     DeleteObject,
     DeletePerson,
@@ -219,6 +220,8 @@ def apply_message(conn: Connection, workspace: Workspace, message: Message, *, n
             person = people.find_person(conn, workspace_id=workspace.id, ref=_resolve(message.person, workspace))
             if person is not None:
                 _change_relationships(conn, workspace, person, add=[], delete=message.objects, now=now)
+        case ChangeSegment():
+            _change_segment(conn, workspace, message, now=now)
         case SendMessage():
             _send_message(conn, workspace, message, now=now)
         case ReportDelivery():
@@ -267,6 +270,22 @@ def _identify_object(conn: Connection, workspace: Workspace, message: IdentifyOb
             continue
         key = ObjectKey(cio_object_id=obj.cio_object_id)
         people.relate(conn, workspace, person, key=key, attributes=related.attributes, now=now)
+
+
+def _change_segment(conn: Connection, workspace: Workspace, message: ChangeSegment, *, now: datetime) -> None:
+    """People who do not exist are skipped: a manual segment never creates anyone."""
+    segment = segments.find_segment(conn, workspace_id=workspace.id, segment_id=message.segment_id)
+    if segment is None:
+        return  # deleted since the call was accepted
+
+    def existing(refs: list[PersonRef]) -> list[str]:
+        found = (people.find_person(conn, workspace_id=workspace.id, ref=_resolve(ref, workspace)) for ref in refs)
+        return [person.cio_id for person in found if person is not None]
+
+    if message.clear:
+        segments.clear_segment(conn, workspace_id=workspace.id, segment=segment, now=now)
+    segments.add_to_segment(conn, workspace_id=workspace.id, segment=segment, cio_ids=existing(message.add), now=now)
+    segments.remove_from_segment(conn, workspace_id=workspace.id, segment=segment, cio_ids=existing(message.remove), now=now)
 
 
 def _send_message(conn: Connection, workspace: Workspace, message: SendMessage, *, now: datetime) -> None:

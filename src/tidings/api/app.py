@@ -19,6 +19,7 @@ from tidings.api.messages import messages_router
 from tidings.api.objects import objects_router
 from tidings.api.paths import KeepEncodedSlashes
 from tidings.api.pipelines import pipelines_router
+from tidings.api.segments import segments_router
 from tidings.api.track import track_router
 from tidings.api.tracking import tracking_router
 from tidings.api.transactional import transactional_router
@@ -54,6 +55,7 @@ def create_app(services: Services, *, roles: Iterable[Role] = tuple(Role)) -> Fa
     app.include_router(messages_router(services, auth))
     app.include_router(transactional_router(services, auth))
     app.include_router(tracking_router(services, auth))
+    app.include_router(segments_router(services, auth))
     app.include_router(pipelines_router(services, auth))
     app.add_middleware(KeepEncodedSlashes)
     return app

@@ -17,6 +17,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tidings import segments
 from tidings.api.auth import Authenticator
 from tidings.api.responses import EMPTY_OBJECT, FastJSONResponse
 from tidings.errors import InvalidInput, LimitExceeded
@@ -91,6 +92,24 @@ def track_router(services: Services, auth: Authenticator) -> APIRouter:
         """Report a push metric from a device."""
         return await accept(request, lambda body, at, limits: track_api.push_event(body, received_at=at, limits=limits))
 
+    async def segment_members(request: Request, segment_id: int, id_type: str = "id", *, is_add: bool) -> Response:
+        workspace = await auth.track_workspace(request)
+        await services.db.read(segments.manual_segment, workspace_id=workspace.id, segment_id=segment_id)
+        return await accept(
+            request,
+            lambda body, at, limits: track_api.segment_change(
+                segment_id, body, id_type=id_type, is_add=is_add, received_at=at, limits=limits
+            ),
+        )
+
+    async def add_customers(request: Request, segment_id: int, id_type: str = "id") -> Response:
+        """Add existing people to a manual segment."""
+        return await segment_members(request, segment_id, id_type, is_add=True)
+
+    async def remove_customers(request: Request, segment_id: int, id_type: str = "id") -> Response:
+        """Remove people from a manual segment."""
+        return await segment_members(request, segment_id, id_type, is_add=False)
+
     async def region(request: Request) -> Response:
         """The region and workspace the credentials belong to."""
         workspace: Workspace = await auth.track_workspace(request)
@@ -149,6 +168,8 @@ def track_router(services: Services, auth: Authenticator) -> APIRouter:
         (f"{prefix}/customers/{{identifier:segment}}/unsuppress", unsuppress, ["POST"]),
         (f"{prefix}/merge_customers", merge_customers, ["POST"]),
         (f"{prefix}/metrics", metrics, ["POST"]),
+        (f"{prefix}/segments/{{segment_id}}/add_customers", add_customers, ["POST"]),
+        (f"{prefix}/segments/{{segment_id}}/remove_customers", remove_customers, ["POST"]),
         (f"{prefix}/push/events", push_events, ["POST"]),
         (f"{prefix}/accounts/region", region, ["GET"]),
         ("/auth", check_credentials, ["GET"]),

@@ -42,6 +42,8 @@ __all__ = [
     "people",
     "rejected_calls",
     "relationships",
+    "segment_members",
+    "segments",
     "sources",
     "suppressions",
     "track_credentials",
@@ -377,4 +379,35 @@ email_suppressions = Table(
     Column("reason", String(20), nullable=False),
     Column("detail", Text),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+segments = Table(
+    "segments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    # "manual" (people are added and removed) or "data_driven" (conditions decide).
+    Column("kind", String(20), nullable=False),
+    # The condition document of a data-driven segment.
+    Column("conditions", Json),
+    # "building" while a new or edited data-driven segment is evaluated over everyone, then "ready".
+    Column("state", String(20), nullable=False),
+    Column("progress", Integer, nullable=False, server_default="100"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_segments_workspace", "workspace_id", "id"),
+)
+
+segment_members = Table(
+    "segment_members",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True),
+    Column("segment_id", Integer, primary_key=True),
+    Column("cio_id", String(32), primary_key=True),
+    Column("entered_at", UtcDateTime, nullable=False),
+    # When the person started to match (for time conditions, the moment the condition became true).
+    Column("matchtime", UtcDateTime, nullable=False),
+    Index("ix_segment_members_person", "workspace_id", "cio_id"),
 )

@@ -16,6 +16,7 @@ from tidings.errors import InvalidInput, LimitExceeded
 from tidings.ingest.limits import IngestLimits
 from tidings.ingest.objects import person_identifiers, v1_relationships
 from tidings.log import (
+    ChangeSegment,
     DeleteDevice,
     DeletePerson,
     Identify,
@@ -41,6 +42,7 @@ __all__ = [
     "delivery_metric",
     "merge_customers",
     "push_event",
+    "segment_change",
     "parse_unix_timestamp",
     "suppress",
     "unsuppress",
@@ -290,4 +292,31 @@ def _report(
         recipient=recipient,
         timestamp=parse_unix_timestamp(timestamp, "timestamp") if timestamp not in (None, "") else None,
         details=details,
+    )
+
+
+MAX_SEGMENT_IDS = 1000
+_ID_TYPES = ("id", "email", "cio_id")
+
+
+def segment_change(
+    segment_id: int, body: dict[str, Any], *, id_type: str, is_add: bool, received_at: datetime, limits: IngestLimits
+) -> ChangeSegment:
+    """`POST /api/v1/segments/{id}/add_customers` and `/remove_customers`: up to 1000 ids of one kind."""
+    if id_type not in _ID_TYPES:
+        raise InvalidInput("id_type must be one of: id, email, cio_id", field="id_type")
+    ids = body.get("ids")
+    if not isinstance(ids, list) or not ids:
+        raise InvalidInput("ids is required and must be a non-empty array", field="ids")
+    if len(ids) > MAX_SEGMENT_IDS:
+        raise LimitExceeded(f"ids cannot have more than {MAX_SEGMENT_IDS} entries", field="ids")
+    refs = [
+        PersonRef(**{id_type: str(value)})
+        for value in ids
+        # Customer.io ignores entries that cannot be identifiers of the kind named.
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip()
+        and len(str(value)) <= limits.identifier_chars and "\x00" not in str(value)
+    ]
+    return ChangeSegment(
+        received_at=received_at, segment_id=segment_id, add=refs if is_add else [], remove=[] if is_add else refs
     )

@@ -11,6 +11,7 @@ from tidings.log.data_in import (
 )
 from tidings.log.dedupe import MESSAGE_ID_WINDOW, forget_expired_message_ids, is_repeat
 from tidings.log.messages import (
+    ChangeSegment,
     DeleteDevice,
     DeleteObject,
     DeletePerson,
@@ -48,6 +49,7 @@ from tidings.log.queries import (
 from tidings.log.writer import LogWriter, partition_for
 
 __all__ = [
+    "ChangeSegment",
     "DATA_IN_RETENTION",
     "DataInEntry",
     "DeleteDevice",

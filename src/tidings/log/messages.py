@@ -29,6 +29,7 @@ __all__ = [
     "ReportDelivery",
     "Screen",
     "SendMessage",
+    "ChangeSegment",
     "SuppressPerson",
     "Track",
     "Unrelate",
@@ -201,6 +202,16 @@ class SendMessage(_Base, tag="send_message"):
     is_draft: bool = False
 
 
+class ChangeSegment(_Base, tag="segment_change"):
+    """Add people to, or remove them from, a manual segment; only existing people are added."""
+
+    segment_id: int
+    add: list[PersonRef] = []
+    remove: list[PersonRef] = []
+    # Customer.io's "Clear Segment": everyone leaves first.
+    clear: bool = False
+
+
 Message = (
     Identify
     | Track
@@ -219,6 +230,7 @@ Message = (
     | Unrelate
     | ReportDelivery
     | SendMessage
+    | ChangeSegment
 )
 
 _encoder = msgspec.json.Encoder()

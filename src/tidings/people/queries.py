@@ -10,7 +10,16 @@ from sqlalchemy import Select, String, Table, bindparam, cast, delete, func, ins
 from sqlalchemy.engine import Connection, Row
 
 from tidings.db.dialect import insert_ignoring_conflicts, upsert
-from tidings.db.schema import activities, anonymous_merges, devices, events, people, relationships, suppressions
+from tidings.db.schema import (
+    activities,
+    anonymous_merges,
+    devices,
+    events,
+    people,
+    relationships,
+    segment_members,
+    suppressions,
+)
 from tidings.people.identifiers import email_key
 from tidings.people.types import Activity, Device, IdentifierKind, Person, ResolvedRef
 
@@ -143,18 +152,24 @@ def update_person(conn: Connection, *, workspace_id: int, person: Person) -> Non
 
 def delete_person_data(conn: Connection, *, workspace_id: int, cio_id: str) -> None:
     """Remove a person and everything recorded about them."""
-    for table in (events, activities, devices, relationships, people):
+    for table in (events, activities, devices, relationships, segment_members, people):
         conn.execute(delete(table).where(table.c.workspace_id == workspace_id, table.c.cio_id == cio_id))
 
 
 def move_person_data(conn: Connection, *, workspace_id: int, from_cio_id: str, to_cio_id: str) -> None:
-    """Give a merged-away person's events and activity to the person they merged into."""
+    """Give a merged-away person's events, activity and segment memberships to the person they
+    merged into (a membership both had keeps the survivor's times)."""
     for table in (events, activities):
         conn.execute(
             update(table)
             .where(table.c.workspace_id == workspace_id, table.c.cio_id == from_cio_id)
             .values(cio_id=to_cio_id)
         )
+    memberships = conn.execute(
+        select(segment_members).where(segment_members.c.workspace_id == workspace_id, segment_members.c.cio_id == from_cio_id)
+    ).mappings()
+    for row in list(memberships):
+        insert_ignoring_conflicts(conn, segment_members, {**row, "cio_id": to_cio_id})
 
 
 def insert_event(conn: Connection, values: dict[str, Any]) -> bool:
