@@ -24,6 +24,7 @@ NEVER = {
     "ingest": {"people", "processor", "scheduler", "api", "services", "cli"},
     "processor": {"ingest", "api", "services", "cli"},
     "messaging": {"log", "ingest", "processor", "scheduler", "api", "services", "cli"},
+    "segments": {"log", "ingest", "processor", "scheduler", "api", "services", "cli", "messaging"},
 }
 
 
