@@ -40,6 +40,7 @@ __all__ = [
     "EVENT_TYPES",
     "NEGATIONS",
     "activity_window",
+    "count_passes",
     "device_document",
     "evaluate",
     "next_change",
@@ -94,7 +95,7 @@ def evaluate(condition: Condition, facts: PersonFacts, *, now: datetime) -> bool
             return (condition.segment_id in facts.segment_ids) == condition.is_member
         case MessageCondition():
             # No deliveries are recorded yet: every count of message activity is zero.
-            return _count_passes(condition.count, 0) != condition.negated
+            return count_passes(condition.count, 0) != condition.negated
     raise AssertionError(f"unknown condition {condition!r}")
 
 
@@ -257,14 +258,14 @@ def _test_activity(condition: _Activity, facts: PersonFacts, *, now: datetime) -
         if _all(condition.filters, event.data, now):
             count += 1
     if condition.performed:
-        return _count_passes(condition.count, count)
+        return count_passes(condition.count, count)
     if condition.window is not None and condition.window.within_days is not None:
         if _profile_start(facts) > now - timedelta(days=condition.window.within_days):
             return False  # Customer.io does not judge profiles younger than the window (§3.5.3)
-    return not _count_passes(condition.count, count)
+    return not count_passes(condition.count, count)
 
 
-def _count_passes(count: Count | None, n: int) -> bool:
+def count_passes(count: Count | None, n: int) -> bool:
     if count is None:
         return n >= 1
     if count.op is CountOp.AT_LEAST:
