@@ -4,6 +4,7 @@
 person in Python; `compile_condition` turns the same condition into SQL over all people.
 """
 
+from tidings.segments.compile import compile_condition
 from tidings.segments.conditions import (
     And,
     AttributeCondition,
@@ -30,6 +31,7 @@ from tidings.segments.conditions import (
 )
 from tidings.segments.errors import InvalidCondition
 from tidings.segments.evaluate import evaluate, next_change
+from tidings.segments.queries import count_matching, load_person_facts, matching_cio_ids
 from tidings.segments.reads import condition_reads
 from tidings.segments.types import EventFact, PersonFacts, Reads
 from tidings.segments.validation import parse_condition, validate_segment_references
@@ -61,8 +63,12 @@ __all__ = [
     "SegmentCondition",
     "TimeUnit",
     "Window",
+    "compile_condition",
     "condition_reads",
+    "count_matching",
     "evaluate",
+    "load_person_facts",
+    "matching_cio_ids",
     "next_change",
     "parse_condition",
     "validate_segment_references",
