@@ -43,7 +43,6 @@ MAX_CHILDREN = 200
 # Profile fields that are not in the attributes JSON, and the one internal name segments may use
 # (the documented workaround for the profile-age rule of §3.5.3).
 PROFILE_FIELDS = frozenset({"id", "email", "cio_id", "_created_in_customerio_at"})
-DEVICE_FIELDS = frozenset({"platform", "last_used", "last_status", "token"})
 
 _AT = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _MISSING = re.compile(r"Object missing required field `(?P<name>[^`]+)`")
@@ -233,6 +232,8 @@ def _check_operands(condition: AttributeCondition, path: str) -> None:
     elif op in (Operator.EQ, Operator.NEQ, Operator.CONTAINS, Operator.DOES_NOT_CONTAIN):
         if value is None or value == "":
             raise refuse(f"{name} needs a value; use exists or does_not_exist to test for an empty attribute")
+        if string_form(value) is None:
+            raise refuse(f"{name} needs a finite number")
         if op in (Operator.CONTAINS, Operator.DOES_NOT_CONTAIN):
             try:
                 parse_pattern(value if isinstance(value, str) else str(string_form(value)))
