@@ -63,6 +63,7 @@ def _attribute_cases() -> list[Case]:
         ("eq index", attr("tags[1]", "eq", "b"), a(tags=["a", "b"]), True),
         ("eq index past end", attr("tags[2]", "eq", "b"), a(tags=["a", "b"]), False),
         ("eq index on object", attr("a[0]", "eq", "x"), a(a={"0": "x"}), False),
+        ("eq index on scalar", attr("a[0]", "eq", "x"), a(a="x"), False),
         ("eq [].key", attr("items[].type", "eq", "hat"), a(items=[{"type": "shoe"}, {"type": "hat"}]), True),
         ("eq ?. on array", attr("a?.b", "eq", 2), a(a=[{"b": 1}, {"b": 2}]), True),
         ("eq ?. on object", attr("a?.b", "eq", 2), a(a={"b": 2}), True),

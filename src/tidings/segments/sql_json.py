@@ -217,7 +217,10 @@ class _Postgresql:
 
     def index(self, node: ColumnElement[Any], position: int) -> ColumnElement[Any]:
         # An integer operand: `-> 0` on an object is null, where `#> '{0}'` would read key "0".
-        return node.op("->", return_type=JSONB)(literal(position, Integer))
+        # Only on arrays: PostgreSQL stores a lone scalar as a one-element array, so `"pro" -> 0`
+        # would be "pro".
+        element = node.op("->", return_type=JSONB)(literal(position, Integer))
+        return case((func.jsonb_typeof(node) == "array", element), else_=null())
 
     def _array_or_empty(self, node: ColumnElement[Any]) -> ColumnElement[Any]:
         return case((func.jsonb_typeof(node) == "array", node), else_=literal_column("'[]'::jsonb", JSONB))
