@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from tidings.segments.values import fold
 
-__all__ = ["NamePattern", "Pattern", "PatternError", "Term", "parse_name_pattern", "parse_pattern"]
+__all__ = ["Pattern", "PatternError", "Term", "parse_name_pattern", "parse_pattern"]
 
 
 class PatternError(ValueError):
@@ -52,9 +52,6 @@ class Pattern:
     def matches(self, text: str) -> bool:
         folded = fold(text)
         return any(all(term.matches(folded) for term in terms) for terms in self.alternatives)
-
-
-NamePattern = Pattern
 
 
 @lru_cache(maxsize=4096)
