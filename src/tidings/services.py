@@ -13,6 +13,7 @@ from tidings.log import LogWriter
 from tidings.messaging import Channel, OutboundEmail, Sender, SmtpChannel
 from tidings.processor import Processor
 from tidings.scheduler import Scheduler
+from tidings.segments import SegmentWorker
 
 __all__ = ["Role", "Services", "build_services", "public_url"]
 
@@ -35,6 +36,7 @@ class Services:
     processor: Processor
     scheduler: Scheduler
     sender: Sender
+    segments: SegmentWorker
 
     async def start(self, roles: Iterable[Role]) -> None:
         roles = set(roles)
@@ -44,6 +46,7 @@ class Services:
             await self.processor.start()
         if Role.SCHEDULER in roles:
             await self.scheduler.start()
+            await self.segments.start()
         if Role.SENDER in roles:
             await self.sender.start()
 
@@ -52,6 +55,7 @@ class Services:
         await self.processor.stop()
         await self.scheduler.stop()
         await self.sender.stop()
+        await self.segments.stop()
         self.db.dispose()
 
 
@@ -77,6 +81,7 @@ def build_services(
             channel=email_channel or _smtp_channel(settings, clock),
             base_url=public_url(settings),
         ),
+        segments=SegmentWorker(db, clock=clock),
     )
 
 

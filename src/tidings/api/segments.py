@@ -1,6 +1,7 @@
 """Segments through the App API: Customer.io's `/v1/segments...` endpoints, plus tidings' own for
-managing manual segments' members with an App API key (Customer.io does this on the Track API and
-in its dashboard).
+what Customer.io does only in its dashboard: data-driven segments from a condition document
+(`POST /v1/segments` with `conditions`, `PUT /v1/segments/{id}`), a count preview, and managing a
+manual segment's members with an App API key.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tidings.services import Services
 
 __all__ = ["segments_router"]
 
+_BODY_BYTES = 256 * 1024
 _PAGE_DEFAULT = 1000
 _PAGE_MAX = 30000
 
@@ -45,20 +47,65 @@ def segments_router(services: Services, auth: Authenticator) -> APIRouter:
         return FastJSONResponse({"segments": [segment_body(s) for s in found]})
 
     async def create(request: Request) -> Response:
-        """Create a manual segment: `{"segment": {"name": ..., "description": ...}}`."""
+        """Create a segment: `{"segment": {"name", "description"}}` is manual; with `conditions` it is
+        data-driven, built over everyone in the background and live from then on."""
         workspace = await auth.app_workspace(request)
-        body = decode_body(await request.body(), content_type="application/json", limit=64 * 1024)
+        fields = await segment_fields(request)
+        if "conditions" in fields:
+            created = await services.db.write(
+                segments.create_data_segment,
+                workspace_id=workspace.id,
+                name=fields.get("name"),
+                description=fields.get("description"),
+                document=fields["conditions"],
+                now=services.clock.now(),
+            )
+        else:
+            created = await services.db.write(
+                segments.create_manual_segment,
+                workspace_id=workspace.id,
+                name=fields.get("name"),
+                description=fields.get("description"),
+                now=services.clock.now(),
+            )
+        return FastJSONResponse({"segment": segment_body(created)})
+
+    async def update(request: Request, segment_id: int) -> Response:
+        """Change a segment's name or description, or a data-driven one's conditions (it rebuilds)."""
+        workspace = await auth.app_workspace(request)
+        fields = await segment_fields(request)
+        updated = await services.db.write(
+            segments.update_data_segment,
+            workspace_id=workspace.id,
+            segment_id=segment_id,
+            changes=fields,
+            now=services.clock.now(),
+        )
+        return FastJSONResponse({"segment": segment_body(updated)})
+
+    async def preview(request: Request) -> Response:
+        """How many people a condition document matches now, without saving a segment."""
+        workspace = await auth.app_workspace(request)
+        body = decode_body(await request.body(), content_type="application/json", limit=_BODY_BYTES)
+        condition = segments.parse_condition(body.get("conditions"))
+
+        def count(conn: Connection) -> int:
+            return segments.count_matching(
+                conn,
+                workspace_id=workspace.id,
+                condition=condition,
+                now=services.clock.now(),
+                memberships=segments.memberships_selectable(workspace.id),
+            )
+
+        return FastJSONResponse({"count": await services.db.read(count)})
+
+    async def segment_fields(request: Request) -> dict[str, Any]:
+        body = decode_body(await request.body(), content_type="application/json", limit=_BODY_BYTES)
         fields = body.get("segment")
         if not isinstance(fields, dict):
             raise InvalidInput("segment is required and must be an object", field="segment")
-        created = await services.db.write(
-            segments.create_manual_segment,
-            workspace_id=workspace.id,
-            name=fields.get("name"),
-            description=fields.get("description"),
-            now=services.clock.now(),
-        )
-        return FastJSONResponse({"segment": segment_body(created)})
+        return fields
 
     async def get_one(request: Request, segment_id: int) -> Response:
         """One segment."""
@@ -153,7 +200,9 @@ def segments_router(services: Services, auth: Authenticator) -> APIRouter:
 
     router.add_api_route("/segments", list_all, methods=["GET"])
     router.add_api_route("/segments", create, methods=["POST"])
+    router.add_api_route("/segments/preview", preview, methods=["POST"])
     router.add_api_route("/segments/{segment_id}", get_one, methods=["GET"])
+    router.add_api_route("/segments/{segment_id}", update, methods=["PUT"])
     router.add_api_route("/segments/{segment_id}", delete_one, methods=["DELETE"])
     router.add_api_route("/segments/{segment_id}/membership", membership, methods=["GET"])
     router.add_api_route("/segments/{segment_id}/customer_count", customer_count, methods=["GET"])

@@ -43,6 +43,7 @@ __all__ = [
     "rejected_calls",
     "relationships",
     "segment_members",
+    "segment_rechecks",
     "segments",
     "sources",
     "suppressions",
@@ -410,4 +411,15 @@ segment_members = Table(
     # When the person started to match (for time conditions, the moment the condition became true).
     Column("matchtime", UtcDateTime, nullable=False),
     Index("ix_segment_members_person", "workspace_id", "cio_id"),
+)
+
+segment_rechecks = Table(
+    "segment_rechecks",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True),
+    Column("segment_id", Integer, primary_key=True),
+    Column("cio_id", String(32), primary_key=True),
+    # The next instant time alone can change whether the person matches.
+    Column("due_at", UtcDateTime, nullable=False),
+    Index("ix_segment_rechecks_due", "due_at"),
 )

@@ -18,6 +18,7 @@ from tidings.db.schema import (
     people,
     relationships,
     segment_members,
+    segment_rechecks,
     suppressions,
 )
 from tidings.people.identifiers import email_key
@@ -152,7 +153,7 @@ def update_person(conn: Connection, *, workspace_id: int, person: Person) -> Non
 
 def delete_person_data(conn: Connection, *, workspace_id: int, cio_id: str) -> None:
     """Remove a person and everything recorded about them."""
-    for table in (events, activities, devices, relationships, segment_members, people):
+    for table in (events, activities, devices, relationships, segment_members, segment_rechecks, people):
         conn.execute(delete(table).where(table.c.workspace_id == workspace_id, table.c.cio_id == cio_id))
 
 

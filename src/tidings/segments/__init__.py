@@ -34,6 +34,16 @@ from tidings.segments.conditions import (
 from tidings.segments.definitions import Segment, SegmentKind, SegmentState
 from tidings.segments.errors import InvalidCondition
 from tidings.segments.evaluate import evaluate, next_change
+from tidings.segments.live import (
+    EVERYTHING,
+    LiveSegment,
+    build_segment,
+    create_data_segment,
+    live_segments,
+    refresh_person,
+    run_due_rechecks,
+    update_data_segment,
+)
 from tidings.segments.membership import (
     add_to_segment,
     clear_segment,
@@ -46,12 +56,14 @@ from tidings.segments.queries import count_matching, load_person_facts, matching
 from tidings.segments.reads import condition_reads
 from tidings.segments.storage import (
     count_members,
+    memberships_selectable,
     find_segment,
     list_member_identifiers,
     list_person_segments,
     list_segments,
 )
 from tidings.segments.types import EventFact, PersonFacts, Reads
+from tidings.segments.worker import SegmentWorker
 from tidings.segments.validation import parse_condition, validate_segment_references
 
 __all__ = [
@@ -62,9 +74,11 @@ __all__ = [
     "CountOp",
     "DeviceCondition",
     "Direction",
+    "EVERYTHING",
     "EventCondition",
     "EventFact",
     "InvalidCondition",
+    "LiveSegment",
     "MessageChannel",
     "MessageCondition",
     "MessageLink",
@@ -82,14 +96,17 @@ __all__ = [
     "SegmentCondition",
     "SegmentKind",
     "SegmentState",
+    "SegmentWorker",
     "TimeUnit",
     "Window",
     "add_to_segment",
+    "build_segment",
     "clear_segment",
     "compile_condition",
     "condition_reads",
     "count_matching",
     "count_members",
+    "create_data_segment",
     "create_manual_segment",
     "delete_segment",
     "evaluate",
@@ -97,11 +114,16 @@ __all__ = [
     "list_member_identifiers",
     "list_person_segments",
     "list_segments",
+    "live_segments",
     "load_person_facts",
     "manual_segment",
     "matching_cio_ids",
+    "memberships_selectable",
     "next_change",
     "parse_condition",
+    "refresh_person",
     "remove_from_segment",
+    "run_due_rechecks",
+    "update_data_segment",
     "validate_segment_references",
 ]

@@ -10,11 +10,14 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
 from tidings.db.dialect import insert_ignoring_conflicts
-from tidings.db.schema import people, segment_members, segments
+from tidings.db.schema import people, segment_members, segment_rechecks, segments
 from tidings.segments.definitions import Segment, SegmentKind, SegmentState
 
 __all__ = [
+    "building_segments",
     "count_members",
+    "current_member_ids",
+    "data_driven_segments",
     "delete_member",
     "delete_members",
     "delete_segment",
@@ -24,6 +27,12 @@ __all__ = [
     "list_member_identifiers",
     "list_person_segments",
     "list_segments",
+    "list_workspace_cio_ids",
+    "members_of",
+    "memberships_selectable",
+    "person_segment_ids",
+    "set_recheck",
+    "take_due_rechecks",
     "update_segment",
 ]
 
@@ -185,3 +194,85 @@ def members_of(conn: Connection, *, workspace_id: int, segment_ids: Sequence[int
             )
         ).scalars()
     )
+
+
+def set_recheck(conn: Connection, *, workspace_id: int, segment_id: int, cio_id: str, due_at: datetime | None) -> None:
+    """Schedule (or, with None, cancel) the time-driven re-check of one person for one segment."""
+    where = (
+        segment_rechecks.c.workspace_id == workspace_id,
+        segment_rechecks.c.segment_id == segment_id,
+        segment_rechecks.c.cio_id == cio_id,
+    )
+    conn.execute(delete(segment_rechecks).where(*where))
+    if due_at is not None:
+        conn.execute(
+            insert(segment_rechecks).values(workspace_id=workspace_id, segment_id=segment_id, cio_id=cio_id, due_at=due_at)
+        )
+
+
+def take_due_rechecks(conn: Connection, *, now: datetime, limit: int) -> list[tuple[int, int, str]]:
+    """Remove and return up to `limit` re-checks due by `now`, as (workspace_id, segment_id, cio_id)."""
+    statement = select(segment_rechecks).where(segment_rechecks.c.due_at <= now).order_by(segment_rechecks.c.due_at).limit(limit)
+    if conn.dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    rows = conn.execute(statement).all()
+    for row in rows:
+        conn.execute(
+            delete(segment_rechecks).where(
+                segment_rechecks.c.workspace_id == row.workspace_id,
+                segment_rechecks.c.segment_id == row.segment_id,
+                segment_rechecks.c.cio_id == row.cio_id,
+            )
+        )
+    return [(row.workspace_id, row.segment_id, row.cio_id) for row in rows]
+
+
+def memberships_selectable(workspace_id: int) -> Any:
+    """The workspace's (cio_id, segment_id) pairs, as the condition compiler takes them."""
+    return (
+        select(segment_members.c.cio_id, segment_members.c.segment_id)
+        .where(segment_members.c.workspace_id == workspace_id)
+        .subquery()
+    )
+
+
+def list_workspace_cio_ids(conn: Connection, *, workspace_id: int, after_cio_id: str | None, limit: int) -> list[str]:
+    statement = select(people.c.cio_id).where(people.c.workspace_id == workspace_id).order_by(people.c.cio_id).limit(limit)
+    if after_cio_id is not None:
+        statement = statement.where(people.c.cio_id > after_cio_id)
+    return list(conn.execute(statement).scalars())
+
+
+def current_member_ids(conn: Connection, *, workspace_id: int, segment_id: int) -> set[str]:
+    return set(
+        conn.execute(
+            select(segment_members.c.cio_id).where(
+                segment_members.c.workspace_id == workspace_id, segment_members.c.segment_id == segment_id
+            )
+        ).scalars()
+    )
+
+
+def person_segment_ids(conn: Connection, *, workspace_id: int, cio_id: str) -> frozenset[int]:
+    return frozenset(
+        conn.execute(
+            select(segment_members.c.segment_id).where(
+                segment_members.c.workspace_id == workspace_id, segment_members.c.cio_id == cio_id
+            )
+        ).scalars()
+    )
+
+
+def building_segments(conn: Connection) -> list[tuple[int, Segment]]:
+    """Data-driven segments waiting for a build, in every workspace, oldest first."""
+    rows = conn.execute(select(segments).where(segments.c.state == SegmentState.BUILDING.value).order_by(segments.c.updated_at))
+    return [(row.workspace_id, _segment(row)) for row in rows]
+
+
+def data_driven_segments(conn: Connection, *, workspace_id: int) -> list[Segment]:
+    rows = conn.execute(
+        select(segments)
+        .where(segments.c.workspace_id == workspace_id, segments.c.kind == SegmentKind.DATA_DRIVEN.value)
+        .order_by(segments.c.id)
+    )
+    return [_segment(row) for row in rows]

@@ -1,0 +1,118 @@
+"""Data-driven segments: built over everyone, then kept live by changes and by the passing of time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.factories.track import TrackDriver, app_auth
+from tidings.clock import ManualClock, to_unix
+
+PRO = {"type": "attribute", "field": "plan", "operator": "eq", "value": "pro"}
+
+
+async def create(track: TrackDriver, conditions: Any, name: str = "Pro") -> httpx.Response:
+    return await track.client.post(
+        "/v1/segments", json={"segment": {"name": name, "conditions": conditions}}, headers=app_auth(track.workspace)
+    )
+
+
+async def members(track: TrackDriver, segment_id: int) -> list[str]:
+    return sorted((await track.app_get(f"/v1/segments/{segment_id}/membership")).json()["ids"])
+
+
+async def built(track: TrackDriver, conditions: Any, name: str = "Pro") -> int:
+    response = await create(track, conditions, name)
+    assert response.status_code == 200, response.text
+    segment = response.json()["segment"]
+    assert (segment["type"], segment["state"]) == ("dynamic", "building")
+    await track.services.segments.run_once()
+    return segment["id"]
+
+
+async def test_a_new_segment_is_built_over_everyone(track: TrackDriver) -> None:
+    await track.identify("1", plan="pro")
+    await track.identify("2", plan="PRO")
+    await track.identify("3", plan="free")
+    await track.processed()
+
+    segment_id = await built(track, PRO)
+
+    assert await members(track, segment_id) == ["1", "2"]
+    assert (await track.app_get(f"/v1/segments/{segment_id}")).json()["segment"]["state"] == "finished"
+    assert len(await track.activities("1", type="entered_segment")) == 1
+
+
+async def test_a_bad_condition_answers_400_naming_the_node(track: TrackDriver) -> None:
+    response = await create(track, {"type": "and", "children": [PRO, {"type": "attribute", "field": "x", "operator": "nearly"}]})
+
+    assert response.status_code == 400
+    assert response.json()["meta"]["error"].startswith("children[1].operator")
+
+
+async def test_preview_counts_without_saving(track: TrackDriver) -> None:
+    await track.identify("1", plan="pro")
+    await track.identify("2", plan="free")
+    await track.processed()
+
+    response = await track.client.post("/v1/segments/preview", json={"conditions": PRO}, headers=app_auth(track.workspace))
+
+    assert response.json() == {"count": 1}
+    assert (await track.app_get("/v1/segments")).json() == {"segments": []}
+
+
+async def test_editing_the_conditions_rebuilds(track: TrackDriver) -> None:
+    await track.identify("1", plan="pro")
+    await track.identify("2", plan="free")
+    await track.processed()
+    segment_id = await built(track, PRO)
+
+    changed = await track.client.put(
+        f"/v1/segments/{segment_id}",
+        json={"segment": {"conditions": {**PRO, "value": "free"}, "name": "Free"}},
+        headers=app_auth(track.workspace),
+    )
+    await track.services.segments.run_once()
+
+    assert changed.json()["segment"]["state"] == "building"
+    assert await members(track, segment_id) == ["2"]
+    assert len(await track.activities("1", type="exited_segment")) == 1
+
+
+async def test_time_passing_moves_people_out_without_any_change(track: TrackDriver, clock: ManualClock) -> None:
+    await track.identify("1", last_login=to_unix(clock.now()) - 86400)
+    await track.processed()
+    recent = {"type": "attribute", "field": "last_login", "operator": "ts_after_relative", "value": 2, "direction": "ago"}
+    segment_id = await built(track, recent, name="Recent")
+    assert await members(track, segment_id) == ["1"]
+
+    clock.advance(hours=23)
+    await track.services.segments.run_once()
+    assert await members(track, segment_id) == ["1"]
+
+    clock.advance(hours=1, seconds=1)
+    await track.services.segments.run_once()
+    assert await members(track, segment_id) == []
+
+
+async def test_a_segment_in_use_by_another_cannot_be_deleted(track: TrackDriver) -> None:
+    base = await built(track, PRO)
+    dependent = await built(track, {"type": "segment", "segment_id": base}, name="In Pro")
+
+    refused = await track.client.delete(f"/v1/segments/{base}", headers=app_auth(track.workspace))
+    unknown = await create(track, {"type": "segment", "segment_id": 999_999})
+
+    assert refused.status_code == 409
+    assert unknown.status_code == 400
+    assert (await track.client.delete(f"/v1/segments/{dependent}", headers=app_auth(track.workspace))).status_code == 200
+
+
+async def test_manual_segments_take_no_conditions(track: TrackDriver) -> None:
+    manual = (await track.client.post("/v1/segments", json={"segment": {"name": "M"}}, headers=app_auth(track.workspace))).json()["segment"]
+
+    response = await track.client.put(
+        f"/v1/segments/{manual['id']}", json={"segment": {"conditions": PRO}}, headers=app_auth(track.workspace)
+    )
+
+    assert response.json() == {"meta": {"error": "a manual segment has no conditions"}}
