@@ -137,23 +137,36 @@ class Processor:
 
     def _apply_all(self, conn: Connection, entries: list[LogEntry], *, one_by_one: bool) -> None:
         workspaces: dict[int, Workspace | None] = {}
+        live: dict[int, list[segments.LiveSegment]] = {}
         for entry in entries:
             if entry.workspace_id not in workspaces:
                 workspaces[entry.workspace_id] = get_workspace(conn, workspace_id=entry.workspace_id)
+                live[entry.workspace_id] = segments.live_segments(conn, workspace_id=entry.workspace_id)
             workspace = workspaces[entry.workspace_id]
             if workspace is None:
                 continue  # the workspace was deleted
             message = decode_message(entry.body)
             if is_repeat(conn, workspace_id=workspace.id, message=message):
                 continue
+            now = self._clock.now()
             if one_by_one:
-                self._apply_entry(conn, workspace, entry, message)
+                self._apply_entry(conn, workspace, entry, message, live[workspace.id], now=now)
             else:
-                apply_message(conn, workspace, message, now=self._clock.now())
+                apply_message(conn, workspace, message, now=now)
+                refresh_segments(conn, workspace, message, live[workspace.id], now=now)
             if isinstance(message, SuppressPerson):
                 del workspaces[entry.workspace_id]  # its suppression state changed: read it again
 
-    def _apply_entry(self, conn: Connection, workspace: Workspace, entry: LogEntry, message: Message) -> None:
+    def _apply_entry(
+        self,
+        conn: Connection,
+        workspace: Workspace,
+        entry: LogEntry,
+        message: Message,
+        live: list[segments.LiveSegment],
+        *,
+        now: datetime,
+    ) -> None:
         """Apply one message; one that cannot be applied is logged and skipped, never retried forever.
 
         Errors of the database connection itself are raised, so the whole batch is retried.
@@ -161,7 +174,8 @@ class Processor:
         context = {"workspace_id": workspace.id, "seq": entry.seq}
         try:
             with savepoint(conn):
-                apply_message(conn, workspace, message, now=self._clock.now())
+                apply_message(conn, workspace, message, now=now)
+                refresh_segments(conn, workspace, message, live, now=now)
         except TidingsError as exc:
             logger.info("message not applied: %s", exc, extra=context)
         except (OperationalError, InterfaceError):
@@ -235,6 +249,52 @@ def apply_message(conn: Connection, workspace: Workspace, message: Message, *, n
                 timestamp=message.timestamp or message.received_at,
                 received_at=message.received_at,
             )
+
+
+def refresh_segments(
+    conn: Connection, workspace: Workspace, message: Message, live: list[segments.LiveSegment], *, now: datetime
+) -> None:
+    """Move the people a message changed in or out of the live segments whose conditions read what
+    it changed, in the same transaction as the change."""
+    if not live:
+        return
+    for ref, touched in _touches(message, workspace):
+        person = people.find_person(conn, workspace_id=workspace.id, ref=_resolve(ref, workspace))
+        if person is None:
+            continue
+        if person.created_at == now:
+            touched = segments.EVERYTHING  # a new person: every segment may now hold them
+        segments.refresh_person(
+            conn, workspace_id=workspace.id, cio_id=person.cio_id, segments=live, touched=touched, now=now
+        )
+
+
+def _touches(message: Message, workspace: Workspace) -> list[tuple[PersonRef, segments.Reads]]:
+    """Who a message changed, and what about them."""
+    Reads = segments.Reads
+    match message:
+        case Identify():
+            types = {r.object.type_id for r in message.add_relationships} | {r.type_id for r in message.delete_relationships}
+            attributes = frozenset(name.partition(".")[0] for name in message.traits) | {"id", "email"}
+            return [(message.person, Reads(attributes=attributes, object_type_ids=frozenset(types)))]
+        case Track() | Page() | Screen() if message.person is not None:
+            return [(message.person, Reads(events=frozenset({(_EVENT_TYPES[type(message)], message.name)})))]
+        case UpsertDevice() | DeleteDevice():
+            return [(message.person, Reads(has_devices=True))]
+        case Relate() | Unrelate():
+            types = {(r.object if isinstance(r, RelatedObject) else r).type_id for r in message.objects}
+            return [(message.person, Reads(object_type_ids=frozenset(types)))]
+        case IdentifyObject():
+            touched = Reads(object_type_ids=frozenset({message.object.type_id}))
+            return [(related.person, touched) for related in message.add_relationships]
+        case UnrelateObject():
+            return [(ref, Reads(object_type_ids=frozenset({message.object.type_id}))) for ref in message.people]
+        case Merge():
+            return [(message.primary, segments.EVERYTHING)]
+        case ChangeSegment():
+            touched = Reads(segment_ids=frozenset({message.segment_id}))
+            return [(ref, touched) for ref in [*message.add, *message.remove]]
+    return []
 
 
 def _identify(conn: Connection, workspace: Workspace, message: Identify, *, now: datetime) -> None:

@@ -116,3 +116,58 @@ async def test_manual_segments_take_no_conditions(track: TrackDriver) -> None:
     )
 
     assert response.json() == {"meta": {"error": "a manual segment has no conditions"}}
+
+
+async def test_track_and_pipelines_changes_move_people_in_and_out_as_they_are_processed(track: TrackDriver) -> None:
+    segment_id = await built(track, PRO)
+    buyers = await built(
+        track, {"type": "event", "name": "purchase", "count": {"op": "at_least", "n": 2}}, name="Repeat buyers"
+    )
+
+    await track.identify("1", plan="pro")
+    await track.event("1", "purchase")
+    await track.processed()
+    assert await members(track, segment_id) == ["1"] and await members(track, buyers) == []
+
+    await track.event("1", "purchase")
+    await track.identify("1", plan="free")
+    await track.processed()
+    assert await members(track, segment_id) == [] and await members(track, buyers) == ["1"]
+
+    pipelines = await track.client.post(
+        "/v1/identify",
+        json={"userId": "2", "traits": {"plan": "pro"}},
+        auth=(track.workspace.cdp_api_key, ""),
+    )
+    await track.processed()
+    assert pipelines.status_code == 200
+    assert await members(track, segment_id) == ["2"]
+
+
+async def test_a_segment_of_a_segment_follows_it(track: TrackDriver) -> None:
+    pro = await built(track, PRO)
+    pro_on_ios = await built(
+        track,
+        {"type": "and", "children": [{"type": "segment", "segment_id": pro}, {"type": "device", "filters": [{"type": "attribute", "field": "platform", "operator": "eq", "value": "ios"}]}]},
+        name="Pro on iOS",
+    )
+
+    await track.identify("1", plan="pro")
+    await track.call("PUT", "/api/v1/customers/1/devices", {"device": {"id": "tok", "platform": "ios"}})
+    await track.processed()
+    assert await members(track, pro_on_ios) == ["1"]
+
+    await track.identify("1", plan="free")
+    await track.processed()
+    assert await members(track, pro) == [] and await members(track, pro_on_ios) == []
+
+
+async def test_deleting_a_person_takes_them_out(track: TrackDriver) -> None:
+    segment_id = await built(track, PRO)
+    await track.identify("1", plan="pro")
+    await track.processed()
+
+    await track.call("DELETE", "/api/v1/customers/1")
+    await track.processed()
+
+    assert await members(track, segment_id) == []
