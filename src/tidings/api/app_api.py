@@ -7,9 +7,6 @@ opaque cursor. Anonymous activity waiting for a merge is readable by anonymous i
 
 from __future__ import annotations
 
-import base64
-import binascii
-from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -20,6 +17,7 @@ from starlette.responses import Response
 
 from tidings import people
 from tidings.api.auth import Authenticator
+from tidings.api.cursors import decode_cursor, encode_cursor
 from tidings.api.responses import FastJSONResponse
 from tidings.clock import to_unix
 from tidings.errors import InvalidInput, NotFound
@@ -70,7 +68,7 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
         for field, value in (("type", type), ("name", name)):
             if value is not None and _NUL in value:
                 raise InvalidInput(f"{field} cannot contain null characters", field=field)
-        before = _decode_cursor(start) if start else None
+        before = decode_cursor(start) if start else None
 
         def read(conn: Connection) -> tuple[Person, list[Activity]]:
             person = _person(conn, workspace.id, identifier, id_type)
@@ -85,7 +83,7 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
         return FastJSONResponse(
             {
                 "activities": [_activity(a, person) for a in page],
-                "next": _encode_cursor(page[-1]) if more else "",
+                "next": encode_cursor(page[-1].timestamp, page[-1].key) if more else "",
             }
         )
 
@@ -191,14 +189,3 @@ def _activity(activity: Activity, person: Person) -> dict[str, Any]:
         "customer_identifiers": {"id": person.id, "email": person.email, "cio_id": person.cio_id},
     }
 
-
-def _encode_cursor(activity: Activity) -> str:
-    return base64.urlsafe_b64encode(f"{activity.timestamp.isoformat()}|{activity.key}".encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        moment, _, key = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(moment), key
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidInput("start is not a cursor this API returned", field="start") from None

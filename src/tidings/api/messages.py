@@ -6,9 +6,6 @@ time each milestone was reached; the content is left out when retention was disa
 
 from __future__ import annotations
 
-import base64
-import binascii
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -18,6 +15,7 @@ from starlette.responses import Response
 
 from tidings import messaging, people
 from tidings.api.auth import Authenticator
+from tidings.api.cursors import decode_cursor, encode_cursor
 from tidings.api.responses import FastJSONResponse
 from tidings.clock import to_unix
 from tidings.errors import InvalidInput, NotFound
@@ -38,7 +36,7 @@ def messages_router(services: Services, auth: Authenticator) -> APIRouter:
         """Deliveries, newest first; pass `next` back as `start`."""
         workspace = await auth.app_workspace(request)
         _check_limit(limit)
-        before = _decode_cursor(start) if start else None
+        before = decode_cursor(start) if start else None
 
         def read(conn: Connection) -> list[tuple[Delivery, Person | None]]:
             page = messaging.list_deliveries(conn, workspace_id=workspace.id, cio_id=None, before=before, limit=limit + 1)
@@ -65,7 +63,7 @@ def messages_router(services: Services, auth: Authenticator) -> APIRouter:
         """Deliveries to one person, newest first."""
         workspace = await auth.app_workspace(request)
         _check_limit(limit)
-        before = _decode_cursor(start) if start else None
+        before = decode_cursor(start) if start else None
         try:
             kind = IdentifierKind(id_type)
         except ValueError:
@@ -127,7 +125,7 @@ def _page(found: list[tuple[Delivery, Person | None]], limit: int) -> Response:
     return FastJSONResponse(
         {
             "messages": [message_body(d, p) for d, p in found],
-            "next": _encode_cursor(found[-1][0]) if more else "",
+            "next": encode_cursor(found[-1][0].created_at, found[-1][0].id) if more else "",
         }
     )
 
@@ -136,14 +134,3 @@ def _check_limit(limit: int) -> None:
     if not 1 <= limit <= _PAGE_MAX:
         raise InvalidInput(f"limit must be between 1 and {_PAGE_MAX}", field="limit")
 
-
-def _encode_cursor(delivery: Delivery) -> str:
-    return base64.urlsafe_b64encode(f"{delivery.created_at.isoformat()}|{delivery.id}".encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        moment, _, key = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(moment), key
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidInput("start is not a cursor this API returned", field="start") from None
