@@ -43,7 +43,7 @@ from tidings.log import (
     claim_partition,
     decode_message,
     ensure_cursors,
-    is_repeat,
+    find_repeats,
     partitions_behind,
     read_after,
 )
@@ -130,12 +130,17 @@ class Processor:
         for entry in entries:
             if entry.workspace_id not in workspaces:
                 workspaces[entry.workspace_id] = get_workspace(conn, workspace_id=entry.workspace_id)
+        # Messages of deleted workspaces are dropped; repeated message ids are found in one go.
+        live = [(entry, decode_message(entry.body)) for entry in entries if workspaces[entry.workspace_id] is not None]
+        repeats = find_repeats(conn, [(entry.workspace_id, message) for entry, message in live])
+        for (entry, message), is_repeat in zip(live, repeats):
+            if is_repeat:
+                continue
+            if entry.workspace_id not in workspaces:  # read again after a suppression
+                workspaces[entry.workspace_id] = get_workspace(conn, workspace_id=entry.workspace_id)
             workspace = workspaces[entry.workspace_id]
             if workspace is None:
                 continue  # the workspace was deleted
-            message = decode_message(entry.body)
-            if is_repeat(conn, workspace_id=workspace.id, message=message):
-                continue
             if one_by_one:
                 self._apply_entry(conn, workspace, entry, message)
             else:

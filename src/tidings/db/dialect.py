@@ -11,11 +11,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-__all__ = ["insert_ignoring_conflicts", "savepoint", "upsert"]
-
-
-def _insert(conn: Connection, table: Table) -> Any:
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+__all__ = ["insert_ignoring_conflicts", "savepoint", "upsert", "upsert_many"]
 
 
 @cache
@@ -40,11 +36,29 @@ def upsert(
     update: Sequence[str],
 ) -> None:
     """Insert a row, or update columns `update` of the row that has the same `key`."""
-    statement = _insert(conn, table).values(**values)
-    statement = statement.on_conflict_do_update(
+    upsert_many(conn, table, [values], key=key, update=update)
+
+
+def upsert_many(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    key: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """`upsert` each of `rows` (all with the same keys), in order, in one executemany."""
+    if rows:
+        conn.execute(_upsert(table, conn.dialect.name, tuple(key), tuple(update)), list(rows))
+
+
+@cache
+def _upsert(table: Table, dialect: str, key: tuple[str, ...], update: tuple[str, ...]) -> Any:
+    # Built once per table and columns: building an ON CONFLICT statement costs more than running it.
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return statement.on_conflict_do_update(
         index_elements=list(key), set_={name: statement.excluded[name] for name in update}
     )
-    conn.execute(statement)
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """The durable, ordered message log where ingest hands messages to the processor."""
 
-from tidings.log.dedupe import MESSAGE_ID_WINDOW, forget_expired_message_ids, is_repeat
+from tidings.log.dedupe import MESSAGE_ID_WINDOW, find_repeats, forget_expired_message_ids
 from tidings.log.messages import (
     DeleteDevice,
     DeletePerson,
@@ -49,8 +49,8 @@ __all__ = [
     "decode_message",
     "encode_message",
     "ensure_cursors",
+    "find_repeats",
     "forget_expired_message_ids",
-    "is_repeat",
     "partition_for",
     "partitions_behind",
     "pending_count",

@@ -165,7 +165,14 @@ def attach_anonymous_events(
     conn: Connection, *, workspace_id: int, anonymous_id: str, cio_id: str, now: datetime
 ) -> tuple[int, datetime | None]:
     """Give a person the unmerged events of an anonymous id; returns how many and the oldest time."""
-    unmerged = (events.c.workspace_id == workspace_id, events.c.anonymous_id == anonymous_id, events.c.cio_id.is_(None))
+    unmerged = (
+        events.c.workspace_id == workspace_id,
+        events.c.anonymous_id == anonymous_id,
+        # Not `cio_id IS NULL`: SQLite (without ANALYZE) would then search ix_events_person for
+        # cio_id = NULL, reading every unmerged anonymous event of the workspace, instead of
+        # ix_events_anonymous. cio_ids are never empty, so the two conditions select the same rows.
+        func.coalesce(events.c.cio_id, "") == "",
+    )
     count, oldest = (conn.execute(select(func.count(), func.min(events.c.timestamp)).where(*unmerged))).one()
     if count:
         conn.execute(update(events).where(*unmerged).values(cio_id=cio_id, processed_at=now))
