@@ -12,8 +12,9 @@ Calls are a mix over a pool of people: track events with product properties (70 
 (20 %, a quarter of them anonymous) and identifies with traits and the anonymous id (10 %), each
 with a messageId, a timestamp and a Segment-style context, as a Pipelines client library sends
 them. Prints one line per figure (STYLE rule 16): events/s accepted, batch latency p50 and p99,
-events/s applied, server peak RSS, and the baseline's events/s and latency with the ratio of the
-two.
+events/s applied, server peak RSS, the baseline's events/s and latency with the ratio of the
+two, and the CPU time per event of the API process and of each worker process (start-up
+included), which moves less than the rates when something else shares the machine.
 
     .venv/bin/python bench/ingest_pipelines.py                      # SQLite, 200,000 events
     .venv/bin/python bench/ingest_pipelines.py --db postgres --events 400000
@@ -38,6 +39,7 @@ from _harness import (
     HOST,
     LoadResult,
     child_pids,
+    cpu_seconds,
     create_workspace,
     encode_request,
     figure,
@@ -128,6 +130,8 @@ def main() -> int:
             note(f"load phase {load_seconds:.2f} s; waiting for the processor")
             applied_at = wait_until_applied(database_url)
         peak_rss_mb = server_peak_rss_mb(server.pid)
+        # CPU per event says where the time goes even when other work shares the machine.
+        cpu_used = {name: cpu_seconds(pid) for name, pid in processes.items()}
 
     accepted = len(result.latencies) * args.batch_size
     latencies = sorted(result.latencies)
@@ -145,6 +149,8 @@ def main() -> int:
         figure("pipelines_accepted_of_baseline", accepted / load_seconds / baseline_rate, "ratio", backend, host)
     figure("pipelines_applied", accepted / (applied_at - started_at), "events/s", backend, host)
     figure("pipelines_server_peak_rss", peak_rss_mb, "MB", backend, host)
+    for name, seconds in cpu_used.items():
+        figure(f"pipelines_{name}_cpu", seconds / accepted * 1e6, "us/event", backend, host)
     failed = report_failures(result, total=batches, what="batches")
     if baseline is not None:
         failed |= report_failures(baseline[1], total=batches, what="baseline batches")

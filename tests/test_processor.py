@@ -85,3 +85,35 @@ async def test_messages_of_a_workspace_stay_in_one_partition_in_order(track: Tra
     assert len(partitions) == 1
     assert cursors[partitions.pop()] > 0
     assert (await track.customer("u1"))["attributes"]["step"] == "2"
+
+
+async def test_events_around_other_messages_in_one_batch_apply_in_order(track: TrackDriver) -> None:
+    await track.event("u1", "before_delete")
+    await track.call("DELETE", "/api/v1/customers/u1")
+    await track.event("u1", "after_delete")
+    await track.call("POST", "/api/v1/events", {"anonymous_id": "anon-1", "name": "anonymous_before"})
+    await track.identify("u2", plan="pro", anonymous_id="anon-1")
+    await track.call("POST", "/api/v1/events", {"anonymous_id": "anon-1", "name": "anonymous_after"})
+    await track.event("u2", "known")
+
+    assert await track.processed() == 7
+
+    assert [a["name"] for a in await track.activities("u1", type="event")] == ["after_delete"]
+    assert sorted(a["name"] for a in await track.activities("u2", type="event")) == [
+        "anonymous_after",
+        "anonymous_before",
+        "known",
+    ]
+    assert (await track.customer("u2"))["attributes"]["plan"] == "pro"
+
+
+async def test_page_views_in_one_batch_keep_the_latest_visit(track: TrackDriver) -> None:
+    await track.event("u1", "/later", type="page", timestamp=1_767_225_700)
+    await track.event("u1", "/earlier", type="page", timestamp=1_767_225_600)
+    await track.identify("u2", plan="free")
+    await track.event("u2", "/home", type="page", timestamp=1_767_225_650)
+    await track.processed()
+
+    assert (await track.customer("u1"))["attributes"]["_last_visit"] == "1767225700"
+    attributes = (await track.customer("u2"))["attributes"]
+    assert (attributes["_last_visit"], attributes["plan"]) == ("1767225650", "free")

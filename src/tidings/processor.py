@@ -133,6 +133,8 @@ class Processor:
         # Messages of deleted workspaces are dropped; repeated message ids are found in one go.
         live = [(entry, decode_message(entry.body)) for entry in entries if workspaces[entry.workspace_id] is not None]
         repeats = find_repeats(conn, [(entry.workspace_id, message) for entry, message in live])
+        # One at a time, each message has its own savepoint; together, runs of events are batched.
+        events = None if one_by_one else people.EventRun(conn)
         for (entry, message), is_repeat in zip(live, repeats):
             if is_repeat:
                 continue
@@ -144,9 +146,11 @@ class Processor:
             if one_by_one:
                 self._apply_entry(conn, workspace, entry, message)
             else:
-                apply_message(conn, workspace, message, now=self._clock.now())
+                apply_message(conn, workspace, message, now=self._clock.now(), events=events)
             if isinstance(message, SuppressPerson):
                 del workspaces[entry.workspace_id]  # its suppression state changed: read it again
+        if events is not None:
+            events.flush()
 
     def _apply_entry(self, conn: Connection, workspace: Workspace, entry: LogEntry, message: Message) -> None:
         """Apply one message; one that cannot be applied is logged and skipped, never retried forever.
@@ -165,13 +169,21 @@ class Processor:
             logger.exception("message failed and was skipped; it stays in the log for replay", extra=context)
 
 
-def apply_message(conn: Connection, workspace: Workspace, message: Message, *, now: datetime) -> None:
-    """Apply one canonical message. Raises a TidingsError when the message breaks a rule."""
+def apply_message(
+    conn: Connection, workspace: Workspace, message: Message, *, now: datetime, events: people.EventRun | None = None
+) -> None:
+    """Apply one canonical message. Raises a TidingsError when the message breaks a rule.
+
+    With `events`, an event is recorded in that run and written at its flush, which any other kind
+    of message calls first.
+    """
+    if events is not None and not isinstance(message, Track):
+        events.flush()
     match message:
         case Identify():
             _identify(conn, workspace, message, now=now)
         case Track() | Page() | Screen():
-            _track(conn, workspace, message, now=now)
+            _track(conn, workspace, message, now=now, events=events)
         case Merge():
             _merge(conn, workspace, message, now=now)
         case DeletePerson():
@@ -217,24 +229,32 @@ def _identify(conn: Connection, workspace: Workspace, message: Identify, *, now:
 _EVENT_TYPES = {Track: EventType.EVENT, Page: EventType.PAGE, Screen: EventType.SCREEN}
 
 
-def _track(conn: Connection, workspace: Workspace, message: Track, *, now: datetime) -> None:
+def _track(
+    conn: Connection, workspace: Workspace, message: Track, *, now: datetime, events: people.EventRun | None
+) -> None:
     person = None
     if message.person is not None:
-        person = people.find_or_create_person(conn, workspace, ref=_resolve(message.person, workspace), now=now)
+        ref = _resolve(message.person, workspace)
+        if events is not None:
+            person = events.person(workspace, ref=ref, now=now)
+        else:
+            person = people.find_or_create_person(conn, workspace, ref=ref, now=now)
     timestamp = message.timestamp or message.received_at
-    people.record_event(
-        conn,
-        workspace,
-        person=person,
-        anonymous_id=message.anonymous_id,
-        type=_EVENT_TYPES[type(message)],
-        name=message.name,
-        data=message.properties,
-        timestamp=timestamp,
-        event_id=message.event_id or str(ULID.from_datetime(timestamp)),
-        received_at=message.received_at,
-        now=now,
-    )
+    event = {
+        "person": person,
+        "anonymous_id": message.anonymous_id,
+        "type": _EVENT_TYPES[type(message)],
+        "name": message.name,
+        "data": message.properties,
+        "timestamp": timestamp,
+        "event_id": message.event_id or str(ULID.from_datetime(timestamp)),
+        "received_at": message.received_at,
+        "now": now,
+    }
+    if events is not None:
+        events.record(workspace, **event)
+    else:
+        people.record_event(conn, workspace, **event)
 
 
 def _merge(conn: Connection, workspace: Workspace, message: Merge, *, now: datetime) -> None:

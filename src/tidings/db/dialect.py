@@ -11,7 +11,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-__all__ = ["insert_ignoring_conflicts", "savepoint", "upsert", "upsert_many"]
+__all__ = ["insert_ignoring_conflicts", "insert_many_ignoring_conflicts", "savepoint", "upsert", "upsert_many"]
 
 
 @cache
@@ -25,6 +25,23 @@ def insert_ignoring_conflicts(conn: Connection, table: Table, values: dict[str, 
     """Insert one row unless it would break a unique constraint; True if it was inserted."""
     statement = _insert_ignoring_conflicts(table, conn.dialect.name)
     return conn.execute(statement, values).first() is not None
+
+
+def insert_many_ignoring_conflicts(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, returning: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """Insert rows (all with the same keys) in multi-row statements, skipping any that would break a
+    unique constraint; returns the `returning` columns of the rows inserted."""
+    if not rows:
+        return []
+    statement = _insert_many_ignoring_conflicts(table, conn.dialect.name, tuple(returning))
+    return [tuple(row) for row in conn.execute(statement, list(rows))]
+
+
+@cache
+def _insert_many_ignoring_conflicts(table: Table, dialect: str, returning: tuple[str, ...]) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing().returning(*(table.c[name] for name in returning))
 
 
 def upsert(

@@ -6,6 +6,7 @@ from tidings.people.devices import MAX_DEVICES, delete_device, upsert_device
 from tidings.people.errors import IdentifierConflict, IdentifierSuppressed, PersonNotFound
 from tidings.people.events import (
     ANONYMOUS_RETENTION,
+    EventRun,
     merge_anonymous_events,
     purge_expired_anonymous_events,
     record_event,
@@ -22,6 +23,7 @@ __all__ = [
     "Activity",
     "ActivityType",
     "Device",
+    "EventRun",
     "EventType",
     "IdentifierConflict",
     "IdentifierKind",

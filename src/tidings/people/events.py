@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,12 +11,14 @@ from sqlalchemy.engine import Connection
 from tidings.clock import to_unix
 from tidings.people import queries
 from tidings.people.activity import activity_row
-from tidings.people.types import ActivityType, EventType, Person
+from tidings.people.identify import find_or_create_person
+from tidings.people.types import ActivityType, EventType, Person, ResolvedRef
 from tidings.workspaces import Workspace
 
 __all__ = [
     "ANONYMOUS_LATE_WINDOW",
     "ANONYMOUS_RETENTION",
+    "EventRun",
     "merge_anonymous_events",
     "purge_expired_anonymous_events",
     "record_event",
@@ -47,48 +50,159 @@ def record_event(
     An anonymous event whose anonymous id was merged less than 5 minutes ago joins that person.
     Page and screen views update the person's `_last_visit`.
     """
-    cio_id = person.cio_id if person else None
-    if cio_id is None and anonymous_id and workspace.anonymous_merge:
+    merged = None
+    if person is None and anonymous_id and workspace.anonymous_merge:
         merged = queries.find_anonymous_merge(conn, workspace_id=workspace.id, anonymous_id=anonymous_id)
-        if merged is not None and now - merged[1] <= ANONYMOUS_LATE_WINDOW:
-            cio_id = merged[0]
-    inserted = queries.insert_event(
-        conn,
-        {
-            "workspace_id": workspace.id,
-            "cio_id": cio_id,
-            "anonymous_id": anonymous_id,
-            "event_id": event_id,
-            "type": type.value,
-            "name": name,
-            "data": data,
-            "timestamp": timestamp,
-            "received_at": received_at,
-            "processed_at": now if cio_id else None,
-        },
+    row = _event_row(
+        workspace,
+        person=person,
+        merged=merged,
+        anonymous_id=anonymous_id,
+        type=type,
+        name=name,
+        data=data,
+        timestamp=timestamp,
+        event_id=event_id,
+        received_at=received_at,
+        now=now,
     )
+    inserted = queries.insert_event(conn, row)
     if inserted and person is not None and type is not EventType.EVENT:
-        _touch_last_visit(conn, workspace, person, timestamp=timestamp)
+        _touch_last_visit(conn, workspace, person, visited=to_unix(timestamp))
     return inserted
 
 
-def _touch_last_visit(conn: Connection, workspace: Workspace, person: Person, *, timestamp: datetime) -> None:
-    visited = to_unix(timestamp)
+class EventRun:
+    """A run of events recorded with few statements, for the processor's batches.
+
+    Each person and anonymous id is looked up once per run, and the events are inserted together
+    at `flush()`, with one `_last_visit` update per person. Nothing else may change people,
+    identifiers or anonymous merges between the first `person()` or `record()` and `flush()`: the
+    caller flushes before applying any other kind of message. The outcome is that of calling
+    `find_or_create_person` and `record_event` for each event in turn.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._people: dict[tuple[int, ResolvedRef], Person] = {}
+        self._merges: dict[tuple[int, str], tuple[str, datetime] | None] = {}
+        self._rows: list[dict[str, Any]] = []
+        self._event_ids: set[tuple[int, str]] = set()
+        # (workspace, person, event id, unix time) of each page and screen view.
+        self._visits: list[tuple[Workspace, Person, str, int]] = []
+
+    def person(self, workspace: Workspace, *, ref: ResolvedRef, now: datetime) -> Person:
+        """As `find_or_create_person`, once per `ref` in a run."""
+        key = (workspace.id, ref)
+        person = self._people.get(key)
+        if person is None:
+            person = self._people[key] = find_or_create_person(self._conn, workspace, ref=ref, now=now)
+        return person
+
+    def record(
+        self,
+        workspace: Workspace,
+        *,
+        person: Person | None,
+        anonymous_id: str | None,
+        type: EventType,
+        name: str,
+        data: dict[str, Any],
+        timestamp: datetime,
+        event_id: str,
+        received_at: datetime,
+        now: datetime,
+    ) -> None:
+        """As `record_event`, written at the next `flush()`."""
+        merged = None
+        if person is None and anonymous_id and workspace.anonymous_merge:
+            key = (workspace.id, anonymous_id)
+            if key not in self._merges:
+                self._merges[key] = queries.find_anonymous_merge(
+                    self._conn, workspace_id=workspace.id, anonymous_id=anonymous_id
+                )
+            merged = self._merges[key]
+        if (workspace.id, event_id) in self._event_ids:
+            return  # a repeat of an event id earlier in the run, which the database would refuse
+        self._event_ids.add((workspace.id, event_id))
+        self._rows.append(
+            _event_row(
+                workspace,
+                person=person,
+                merged=merged,
+                anonymous_id=anonymous_id,
+                type=type,
+                name=name,
+                data=data,
+                timestamp=timestamp,
+                event_id=event_id,
+                received_at=received_at,
+                now=now,
+            )
+        )
+        if person is not None and type is not EventType.EVENT:
+            self._visits.append((workspace, person, event_id, to_unix(timestamp)))
+
+    def flush(self) -> None:
+        """Write the recorded events and `_last_visit` updates, and start a new run."""
+        if self._rows:
+            inserted = queries.insert_events(self._conn, self._rows)
+            latest: dict[tuple[int, str], tuple[Workspace, Person, int]] = {}
+            for workspace, person, event_id, visited in self._visits:
+                key = (workspace.id, person.cio_id)
+                if (workspace.id, event_id) in inserted and (key not in latest or latest[key][2] < visited):
+                    latest[key] = (workspace, person, visited)
+            for workspace, person, visited in latest.values():
+                _touch_last_visit(self._conn, workspace, person, visited=visited)
+        self._people.clear()
+        self._merges.clear()
+        self._rows.clear()
+        self._event_ids.clear()
+        self._visits.clear()
+
+
+def _event_row(
+    workspace: Workspace,
+    *,
+    person: Person | None,
+    merged: tuple[str, datetime] | None,
+    anonymous_id: str | None,
+    type: EventType,
+    name: str,
+    data: dict[str, Any],
+    timestamp: datetime,
+    event_id: str,
+    received_at: datetime,
+    now: datetime,
+) -> dict[str, Any]:
+    """The events row; `merged` is the (cio_id, merged_at) of the anonymous id's merge, if any."""
+    cio_id = person.cio_id if person else None
+    if cio_id is None and merged is not None and now - merged[1] <= ANONYMOUS_LATE_WINDOW:
+        cio_id = merged[0]
+    return {
+        "workspace_id": workspace.id,
+        "cio_id": cio_id,
+        "anonymous_id": anonymous_id,
+        "event_id": event_id,
+        "type": type.value,
+        "name": name,
+        "data": data,
+        "timestamp": timestamp,
+        "received_at": received_at,
+        "processed_at": now if cio_id else None,
+    }
+
+
+def _touch_last_visit(conn: Connection, workspace: Workspace, person: Person, *, visited: int) -> None:
     if person.attributes.get("_last_visit", 0) >= visited:
         return
-    attributes = {**person.attributes, "_last_visit": visited}
-    timestamps = {**person.attribute_timestamps, "_last_visit": visited}
     queries.update_person(
         conn,
         workspace_id=workspace.id,
-        person=Person(
-            cio_id=person.cio_id,
-            id=person.id,
-            email=person.email,
-            attributes=attributes,
-            attribute_timestamps=timestamps,
-            created_at=person.created_at,
-            updated_at=person.updated_at,
+        person=replace(
+            person,
+            attributes={**person.attributes, "_last_visit": visited},
+            attribute_timestamps={**person.attribute_timestamps, "_last_visit": visited},
         ),
     )
 

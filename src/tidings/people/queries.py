@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, String, Table, bindparam, cast, delete, func, insert, literal, select, tuple_, union_all, update
 from sqlalchemy.engine import Connection, Row
 
-from tidings.db.dialect import insert_ignoring_conflicts, upsert
+from tidings.db.dialect import insert_ignoring_conflicts, insert_many_ignoring_conflicts, upsert
 from tidings.db.schema import activities, anonymous_merges, devices, events, people, suppressions
 from tidings.people.identifiers import email_key
 from tidings.people.types import Activity, Device, IdentifierKind, Person, ResolvedRef
@@ -28,6 +28,7 @@ __all__ = [
     "insert_activities",
     "insert_anonymous_merge",
     "insert_event",
+    "insert_events",
     "insert_person",
     "insert_suppressions",
     "list_activities",
@@ -159,6 +160,13 @@ def move_person_data(conn: Connection, *, workspace_id: int, from_cio_id: str, t
 def insert_event(conn: Connection, values: dict[str, Any]) -> bool:
     """Store an event; False (and nothing stored) when its event id was seen before."""
     return insert_ignoring_conflicts(conn, events, values)
+
+
+def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[tuple[int, str]]:
+    """Store events in multi-row statements; returns the (workspace_id, event_id) of those stored,
+    leaving out the ones whose event id was seen before."""
+    stored = insert_many_ignoring_conflicts(conn, events, rows, returning=("workspace_id", "event_id"))
+    return {(workspace_id, event_id) for workspace_id, event_id in stored}
 
 
 def attach_anonymous_events(
