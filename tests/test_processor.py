@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 from tests.factories.track import TrackDriver
 from tidings import processor
 from tidings.db.schema import log_cursors, message_log
-from tidings.log import Track, pending_count
+from tidings.log import Track, ensure_cursors, pending_count
 
 
 async def test_rule_breaking_message_is_skipped_and_neighbours_apply(track: TrackDriver) -> None:
@@ -117,3 +117,17 @@ async def test_page_views_in_one_batch_keep_the_latest_visit(track: TrackDriver)
     assert (await track.customer("u1"))["attributes"]["_last_visit"] == "1767225700"
     attributes = (await track.customer("u2"))["attributes"]
     assert (attributes["_last_visit"], attributes["plan"]) == ("1767225650", "free")
+
+
+@pytest.mark.parametrize("settings", [{"batch_size": 2}], indirect=True)
+async def test_batches_grow_while_the_log_is_deep_and_shrink_after(track: TrackDriver) -> None:
+    for n in range(10):
+        await track.event("u1", f"e{n}")
+    services = track.services
+    await services.db.write(ensure_cursors, partitions=services.settings.database.log_partitions)
+
+    assert [await services.processor.process_once() for _ in range(4)] == [2, 4, 4, 0]
+    await track.event("u1", "later")
+    await track.event("u1", "later")
+    await track.event("u1", "later")
+    assert await services.processor.process_once() == 2

@@ -54,6 +54,9 @@ __all__ = ["Processor", "apply_message"]
 
 logger = logging.getLogger(__name__)
 
+# While the log is deep, a batch grows to this many times the configured batch size.
+_DEEP_LOG_BATCHES = 8
+
 
 class Processor:
     def __init__(self, db: Database, *, clock: Clock, settings: ProcessorSettings, partitions: int) -> None:
@@ -62,6 +65,8 @@ class Processor:
         self._settings = settings
         self._partitions = partitions
         self._batch_size = settings.batch_size or (50 if db.is_sqlite else 200)
+        # Per partition: how many messages the next batch takes (see _next_batch_size).
+        self._batch_sizes: dict[int, int] = {}
         self._wakeup = asyncio.Event()
         self._loop = BackgroundTask("processor", self._run)
 
@@ -110,7 +115,9 @@ class Processor:
         position = claim_partition(conn, partition=partition)
         if position is None:
             return 0
-        entries = read_after(conn, partition=partition, position=position, limit=self._batch_size)
+        limit = self._batch_sizes.get(partition, self._batch_size)
+        entries = read_after(conn, partition=partition, position=position, limit=limit)
+        self._batch_sizes[partition] = self._next_batch_size(limit, read=len(entries))
         if not entries:
             return 0
         try:
@@ -124,6 +131,17 @@ class Processor:
             self._apply_all(conn, entries, one_by_one=True)
         advance_cursor(conn, partition=partition, position=entries[-1].seq)
         return len(entries)
+
+    def _next_batch_size(self, limit: int, *, read: int) -> int:
+        """Double the batch while the log is deeper than a batch, up to 8 times the setting.
+
+        A commit costs an fsync and, on SQLite, a turn at the one write lock; a backlog is applied
+        with fewer of them, and a shallow log goes back to short transactions that keep the API's
+        waits for the lock short.
+        """
+        if read < limit:
+            return self._batch_size
+        return min(limit * 2, self._batch_size * _DEEP_LOG_BATCHES)
 
     def _apply_all(self, conn: Connection, entries: list[LogEntry], *, one_by_one: bool) -> None:
         workspaces: dict[int, Workspace | None] = {}
