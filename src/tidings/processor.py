@@ -153,7 +153,8 @@ class Processor:
         repeats = find_repeats(conn, [(entry.workspace_id, message) for entry, message in live])
         # One at a time, each message has its own savepoint; together, runs of events are batched.
         events = None if one_by_one else people.EventRun(conn)
-        for (entry, message), is_repeat in zip(live, repeats):
+        looked_up_to = 0  # messages before this one are in a run whose people were looked up
+        for index, ((entry, message), is_repeat) in enumerate(zip(live, repeats)):
             if is_repeat:
                 continue
             if entry.workspace_id not in workspaces:  # read again after a suppression
@@ -164,6 +165,9 @@ class Processor:
             if one_by_one:
                 self._apply_entry(conn, workspace, entry, message)
             else:
+                if events is not None and isinstance(message, Track) and index >= looked_up_to:
+                    refs, looked_up_to = _run_people(live, start=index, workspace=workspace)
+                    events.look_up(workspace, refs)
                 apply_message(conn, workspace, message, now=self._clock.now(), events=events)
             if isinstance(message, SuppressPerson):
                 del workspaces[entry.workspace_id]  # its suppression state changed: read it again
@@ -282,6 +286,20 @@ def _merge(conn: Connection, workspace: Workspace, message: Merge, *, now: datet
     if primary is None or secondary is None or primary.cio_id == secondary.cio_id:
         return
     people.merge_people(conn, workspace, primary=primary, secondary=secondary, source="api", now=now)
+
+
+def _run_people(
+    messages: list[tuple[LogEntry, Message]], *, start: int, workspace: Workspace
+) -> tuple[list[ResolvedRef], int]:
+    """The people named by the run of events of `workspace` from `start`, and where the run ends."""
+    refs = []
+    end = start
+    while end < len(messages) and messages[end][0].workspace_id == workspace.id and isinstance(messages[end][1], Track):
+        person = messages[end][1].person
+        if person is not None:
+            refs.append(_resolve(person, workspace))
+        end += 1
+    return refs, end
 
 
 def _resolve(ref: PersonRef, workspace: Workspace) -> ResolvedRef:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy.engine import Connection
 from tidings.clock import to_unix
 from tidings.people import queries
 from tidings.people.activity import activity_row
-from tidings.people.identify import find_or_create_person
+from tidings.people.identify import create_person, find_or_create_person
 from tidings.people.types import ActivityType, EventType, Person, ResolvedRef
 from tidings.workspaces import Workspace
 
@@ -84,19 +85,34 @@ class EventRun:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self._people: dict[tuple[int, ResolvedRef], Person] = {}
+        # None: looked up, and nobody has the identifier.
+        self._people: dict[tuple[int, ResolvedRef], Person | None] = {}
         self._merges: dict[tuple[int, str], tuple[str, datetime] | None] = {}
         self._rows: list[dict[str, Any]] = []
         self._event_ids: set[tuple[int, str]] = set()
         # (workspace, person, event id, unix time) of each page and screen view.
         self._visits: list[tuple[Workspace, Person, str, int]] = []
 
+    def look_up(self, workspace: Workspace, refs: Sequence[ResolvedRef]) -> None:
+        """Find the people `refs` name in one statement per kind of identifier, for the `person()`
+        calls of this run. Skipped in workspaces with suppressions, where each identifier is checked."""
+        if workspace.has_suppressions:
+            return
+        wanted = {ref for ref in refs if (workspace.id, ref) not in self._people}
+        if not wanted:
+            return
+        found = queries.find_people(self._conn, workspace_id=workspace.id, refs=list(wanted))
+        for ref in wanted:
+            self._people[(workspace.id, ref)] = found.get(ref)
+
     def person(self, workspace: Workspace, *, ref: ResolvedRef, now: datetime) -> Person:
         """As `find_or_create_person`, once per `ref` in a run."""
         key = (workspace.id, ref)
-        person = self._people.get(key)
-        if person is None:
-            person = self._people[key] = find_or_create_person(self._conn, workspace, ref=ref, now=now)
+        if key not in self._people:
+            person = find_or_create_person(self._conn, workspace, ref=ref, now=now)
+        else:
+            person = self._people[key] or create_person(self._conn, workspace, ref=ref, now=now)
+        self._people[key] = person
         return person
 
     def record(

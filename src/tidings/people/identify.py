@@ -25,7 +25,7 @@ from tidings.people.merge import merge_people
 from tidings.people.types import IdentifierKind, Person, ResolvedRef
 from tidings.workspaces import EmailUpdatePolicy, IdentifierMode, Workspace
 
-__all__ = ["find_or_create_person", "identify"]
+__all__ = ["create_person", "find_or_create_person", "identify"]
 
 
 def identify(
@@ -86,6 +86,11 @@ def find_or_create_person(
     person = queries.find_person(conn, workspace_id=workspace.id, ref=ref)
     if person is not None:
         return person
+    return create_person(conn, workspace, ref=ref, now=now)
+
+
+def create_person(conn: Connection, workspace: Workspace, *, ref: ResolvedRef, now: datetime) -> Person:
+    """A new person with just the identifier `ref`, which nobody has; raises PersonNotFound for a cio_id."""
     if ref.kind is IdentifierKind.CIO_ID:
         raise PersonNotFound(f"no person with cio_id {ref.value!r}")
     person = _new_person(ref, None, None, now=now)

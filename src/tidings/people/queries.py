@@ -23,6 +23,7 @@ __all__ = [
     "delete_person_data",
     "delete_suppressions",
     "find_anonymous_merge",
+    "find_people",
     "find_person",
     "find_suppressed",
     "insert_activities",
@@ -81,6 +82,40 @@ def find_person(conn: Connection, *, workspace_id: int, ref: ResolvedRef) -> Per
     value = email_key(ref.value) if ref.kind is IdentifierKind.EMAIL else ref.value
     row = conn.execute(_FIND_PERSON[ref.kind], {"workspace_id": workspace_id, "value": value}).first()
     return _person(row) if row else None
+
+
+_FIND_PEOPLE = {
+    kind: _PERSON.where(people.c.workspace_id == bindparam("workspace_id"), column.in_(bindparam("values", expanding=True)))
+    for kind, column in (
+        (IdentifierKind.CIO_ID, people.c.cio_id),
+        (IdentifierKind.ID, people.c.id),
+        (IdentifierKind.EMAIL, people.c.email_key),
+    )
+}
+
+
+def find_people(conn: Connection, *, workspace_id: int, refs: Sequence[ResolvedRef]) -> dict[ResolvedRef, Person]:
+    """`find_person` for each of `refs` (a statement per kind of identifier); the ones nobody has are left out."""
+    found: dict[ResolvedRef, Person] = {}
+    for kind, statement in _FIND_PEOPLE.items():
+        wanted: dict[str, list[ResolvedRef]] = {}
+        for ref in refs:
+            if ref.kind is kind:
+                wanted.setdefault(email_key(ref.value) if kind is IdentifierKind.EMAIL else ref.value, []).append(ref)
+        if not wanted:
+            continue
+        owners: dict[str, Person] = {}
+        for row in conn.execute(statement, {"workspace_id": workspace_id, "values": list(wanted)}):
+            person = _person(row)
+            value = email_key(person.email) if kind is IdentifierKind.EMAIL else getattr(person, kind.value)
+            owner = owners.get(value)
+            # An email shared by several people (id-only workspaces) names the oldest, as in find_person.
+            if owner is None or (person.created_at, person.cio_id) < (owner.created_at, owner.cio_id):
+                owners[value] = person
+        for value, person in owners.items():
+            for ref in wanted[value]:
+                found[ref] = person
+    return found
 
 
 def people_with_email(conn: Connection, *, workspace_id: int, email: str) -> list[Person]:
