@@ -204,21 +204,28 @@ def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[tuple
     return {(workspace_id, event_id) for workspace_id, event_id in stored}
 
 
+_UNMERGED = (
+    events.c.workspace_id == bindparam("in_workspace"),
+    events.c.anonymous_id == bindparam("of_anonymous_id"),
+    # Not `cio_id IS NULL`: SQLite (without ANALYZE) would then search ix_events_person for
+    # cio_id = NULL, reading every unmerged anonymous event of the workspace, instead of
+    # ix_events_anonymous. cio_ids are never empty, so the two conditions select the same rows.
+    func.coalesce(events.c.cio_id, "") == "",
+)
+_COUNT_UNMERGED = select(func.count(), func.min(events.c.timestamp)).where(*_UNMERGED)
+_ATTACH_UNMERGED = (
+    update(events).where(*_UNMERGED).values(cio_id=bindparam("to_cio_id"), processed_at=bindparam("at"))
+)
+
+
 def attach_anonymous_events(
     conn: Connection, *, workspace_id: int, anonymous_id: str, cio_id: str, now: datetime
 ) -> tuple[int, datetime | None]:
     """Give a person the unmerged events of an anonymous id; returns how many and the oldest time."""
-    unmerged = (
-        events.c.workspace_id == workspace_id,
-        events.c.anonymous_id == anonymous_id,
-        # Not `cio_id IS NULL`: SQLite (without ANALYZE) would then search ix_events_person for
-        # cio_id = NULL, reading every unmerged anonymous event of the workspace, instead of
-        # ix_events_anonymous. cio_ids are never empty, so the two conditions select the same rows.
-        func.coalesce(events.c.cio_id, "") == "",
-    )
-    count, oldest = (conn.execute(select(func.count(), func.min(events.c.timestamp)).where(*unmerged))).one()
+    unmerged = {"in_workspace": workspace_id, "of_anonymous_id": anonymous_id}
+    count, oldest = conn.execute(_COUNT_UNMERGED, unmerged).one()
     if count:
-        conn.execute(update(events).where(*unmerged).values(cio_id=cio_id, processed_at=now))
+        conn.execute(_ATTACH_UNMERGED, {**unmerged, "to_cio_id": cio_id, "at": now})
     if isinstance(oldest, str):  # SQLite returns aggregates of datetimes as text
         oldest = events.c.timestamp.type.process_result_value(oldest, conn.dialect)
     return count, oldest
@@ -230,16 +237,16 @@ def delete_anonymous_events_received_before(conn: Connection, *, cutoff: datetim
     return result.rowcount
 
 
+_FIND_ANONYMOUS_MERGE = select(anonymous_merges.c.cio_id, anonymous_merges.c.merged_at).where(
+    anonymous_merges.c.workspace_id == bindparam("workspace_id"),
+    anonymous_merges.c.anonymous_id == bindparam("anonymous_id"),
+)
+
+
 def find_anonymous_merge(
     conn: Connection, *, workspace_id: int, anonymous_id: str
 ) -> tuple[str, datetime] | None:
-    row = (
-        conn.execute(
-            select(anonymous_merges.c.cio_id, anonymous_merges.c.merged_at).where(
-                anonymous_merges.c.workspace_id == workspace_id, anonymous_merges.c.anonymous_id == anonymous_id
-            )
-        )
-    ).first()
+    row = conn.execute(_FIND_ANONYMOUS_MERGE, {"workspace_id": workspace_id, "anonymous_id": anonymous_id}).first()
     return (row.cio_id, row.merged_at) if row else None
 
 
