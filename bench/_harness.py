@@ -27,10 +27,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from tidings.db import Database, sync_url
+from tidings.db.schema import log_cursors
 from tidings.log import partitions_behind
 
 DEFAULT_POSTGRES_URL = "postgresql://root@127.0.0.1:5432/postgres"
@@ -317,7 +318,9 @@ def wait_until_applied(database_url: str) -> float:
     try:
         while True:
             with db.connect() as conn:
-                if not partitions_behind(conn):
+                # Without cursors (a processor not started yet) no partition counts as behind.
+                has_cursors = conn.execute(select(func.count()).select_from(log_cursors)).scalar_one() > 0
+                if has_cursors and not partitions_behind(conn):
                     return time.monotonic()
             time.sleep(POLL_SECONDS)
     finally:
