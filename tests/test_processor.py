@@ -131,3 +131,16 @@ async def test_batches_grow_while_the_log_is_deep_and_shrink_after(track: TrackD
     await track.event("u1", "later")
     await track.event("u1", "later")
     assert await services.processor.process_once() == 2
+
+
+async def test_events_naming_one_new_email_in_two_cases_in_one_batch_create_one_person(track: TrackDriver) -> None:
+    await track.event("Ann@example.com", "first")
+    await track.event("ann@EXAMPLE.com", "second")
+    await track.processed()
+
+    response = await track.client.get(
+        "/v1/customers", params={"email": "ann@example.com"}, headers={"Authorization": f"Bearer {track.workspace.app_api_key}"}
+    )
+    (person,) = response.json()["results"]
+    events = await track.activities(person["cio_id"], id_type="cio_id", type="event")
+    assert sorted(a["name"] for a in events) == ["first", "second"]

@@ -12,8 +12,9 @@ from sqlalchemy.engine import Connection
 from tidings.clock import to_unix
 from tidings.people import queries
 from tidings.people.activity import activity_row
-from tidings.people.identify import create_person, find_or_create_person
-from tidings.people.types import ActivityType, EventType, Person, ResolvedRef
+from tidings.people.identify import find_or_create_person, person_for
+from tidings.people.identifiers import email_key
+from tidings.people.types import ActivityType, EventType, IdentifierKind, Person, ResolvedRef
 from tidings.workspaces import Workspace
 
 __all__ = [
@@ -76,17 +77,18 @@ def record_event(
 class EventRun:
     """A run of events recorded with few statements, for the processor's batches.
 
-    Each person and anonymous id is looked up once per run, and the events are inserted together
-    at `flush()`, with one `_last_visit` update per person. Nothing else may change people,
-    identifiers or anonymous merges between the first `person()` or `record()` and `flush()`: the
-    caller flushes before applying any other kind of message. The outcome is that of calling
-    `find_or_create_person` and `record_event` for each event in turn.
+    Each person and anonymous id is looked up once per run; the people it creates, the events and
+    one `_last_visit` update per person are written together at `flush()`. Nothing else may change
+    people, identifiers or anonymous merges between the first `person()` or `record()` and
+    `flush()`: the caller flushes before applying any other kind of message. The outcome is that of
+    calling `find_or_create_person` and `record_event` for each event in turn.
     """
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         # None: looked up, and nobody has the identifier.
-        self._people: dict[tuple[int, ResolvedRef], Person | None] = {}
+        self._people: dict[tuple[int, IdentifierKind, str], Person | None] = {}
+        self._new_people: list[tuple[int, Person]] = []
         self._merges: dict[tuple[int, str], tuple[str, datetime] | None] = {}
         self._rows: list[dict[str, Any]] = []
         self._event_ids: set[tuple[int, str]] = set()
@@ -98,20 +100,23 @@ class EventRun:
         calls of this run. Skipped in workspaces with suppressions, where each identifier is checked."""
         if workspace.has_suppressions:
             return
-        wanted = {ref for ref in refs if (workspace.id, ref) not in self._people}
+        wanted = {ref for ref in refs if _person_key(workspace, ref) not in self._people}
         if not wanted:
             return
         found = queries.find_people(self._conn, workspace_id=workspace.id, refs=list(wanted))
         for ref in wanted:
-            self._people[(workspace.id, ref)] = found.get(ref)
+            self._people[_person_key(workspace, ref)] = found.get(ref)
 
     def person(self, workspace: Workspace, *, ref: ResolvedRef, now: datetime) -> Person:
         """As `find_or_create_person`, once per `ref` in a run."""
-        key = (workspace.id, ref)
+        key = _person_key(workspace, ref)
         if key not in self._people:
             person = find_or_create_person(self._conn, workspace, ref=ref, now=now)
-        else:
-            person = self._people[key] or create_person(self._conn, workspace, ref=ref, now=now)
+        elif (found := self._people[key]) is not None:
+            person = found
+        else:  # looked up and not found: stored with the events
+            person = person_for(ref, now=now)
+            self._new_people.append((workspace.id, person))
         self._people[key] = person
         return person
 
@@ -160,21 +165,34 @@ class EventRun:
             self._visits.append((workspace, person, event_id, to_unix(timestamp)))
 
     def flush(self) -> None:
-        """Write the recorded events and `_last_visit` updates, and start a new run."""
+        """Write the new people, the recorded events and `_last_visit` updates, and start a new run."""
+        queries.insert_people(self._conn, self._new_people)
         if self._rows:
             inserted = queries.insert_events(self._conn, self._rows)
-            latest: dict[tuple[int, str], tuple[Workspace, Person, int]] = {}
+            latest: dict[tuple[int, str], tuple[Person, int]] = {}
             for workspace, person, event_id, visited in self._visits:
                 key = (workspace.id, person.cio_id)
-                if (workspace.id, event_id) in inserted and (key not in latest or latest[key][2] < visited):
-                    latest[key] = (workspace, person, visited)
-            for workspace, person, visited in latest.values():
-                _touch_last_visit(self._conn, workspace, person, visited=visited)
+                if (workspace.id, event_id) in inserted and (key not in latest or latest[key][1] < visited):
+                    latest[key] = (person, visited)
+            queries.update_people(
+                self._conn,
+                [
+                    (workspace_id, _visited(person, visited))
+                    for (workspace_id, _), (person, visited) in latest.items()
+                    if person.attributes.get("_last_visit", 0) < visited
+                ],
+            )
         self._people.clear()
+        self._new_people.clear()
         self._merges.clear()
         self._rows.clear()
         self._event_ids.clear()
         self._visits.clear()
+
+
+def _person_key(workspace: Workspace, ref: ResolvedRef) -> tuple[int, IdentifierKind, str]:
+    """Refs that find the same person share a key: emails match case-insensitively."""
+    return (workspace.id, ref.kind, email_key(ref.value) if ref.kind is IdentifierKind.EMAIL else ref.value)
 
 
 def _event_row(
@@ -210,16 +228,16 @@ def _event_row(
 
 
 def _touch_last_visit(conn: Connection, workspace: Workspace, person: Person, *, visited: int) -> None:
-    if person.attributes.get("_last_visit", 0) >= visited:
-        return
-    queries.update_person(
-        conn,
-        workspace_id=workspace.id,
-        person=replace(
-            person,
-            attributes={**person.attributes, "_last_visit": visited},
-            attribute_timestamps={**person.attribute_timestamps, "_last_visit": visited},
-        ),
+    if person.attributes.get("_last_visit", 0) < visited:
+        queries.update_person(conn, workspace_id=workspace.id, person=_visited(person, visited))
+
+
+def _visited(person: Person, visited: int) -> Person:
+    """The person with `_last_visit` set to unix time `visited`."""
+    return replace(
+        person,
+        attributes={**person.attributes, "_last_visit": visited},
+        attribute_timestamps={**person.attribute_timestamps, "_last_visit": visited},
     )
 
 

@@ -30,12 +30,14 @@ __all__ = [
     "insert_anonymous_merge",
     "insert_event",
     "insert_events",
+    "insert_people",
     "insert_person",
     "insert_suppressions",
     "list_activities",
     "list_devices",
     "move_person_data",
     "people_with_email",
+    "update_people",
     "update_person",
     "upsert_device",
 ]
@@ -143,37 +145,51 @@ _UPDATE_PERSON = (
 
 
 def insert_person(conn: Connection, *, workspace_id: int, person: Person) -> None:
-    conn.execute(
-        _INSERT_PERSON,
-        {
-            "workspace_id": workspace_id,
-            "cio_id": person.cio_id,
-            "id": person.id,
-            "email": person.email,
-            "email_key": email_key(person.email) if person.email else None,
-            "attributes": person.attributes,
-            "attribute_timestamps": person.attribute_timestamps,
-            "created_at": person.created_at,
-            "updated_at": person.updated_at,
-        },
-    )
+    insert_people(conn, [(workspace_id, person)])
+
+
+def insert_people(conn: Connection, people: Sequence[tuple[int, Person]]) -> None:
+    """Store new (workspace_id, person) pairs in one executemany."""
+    if people:
+        conn.execute(_INSERT_PERSON, [_person_row(workspace_id, person) for workspace_id, person in people])
+
+
+def _person_row(workspace_id: int, person: Person) -> dict[str, Any]:
+    return {
+        "workspace_id": workspace_id,
+        "cio_id": person.cio_id,
+        "id": person.id,
+        "email": person.email,
+        "email_key": email_key(person.email) if person.email else None,
+        "attributes": person.attributes,
+        "attribute_timestamps": person.attribute_timestamps,
+        "created_at": person.created_at,
+        "updated_at": person.updated_at,
+    }
 
 
 def update_person(conn: Connection, *, workspace_id: int, person: Person) -> None:
     """Store a person's identifiers and attributes as given."""
-    conn.execute(
-        _UPDATE_PERSON,
-        {
-            "in_workspace": workspace_id,
-            "of_cio_id": person.cio_id,
-            "new_id": person.id,
-            "new_email": person.email,
-            "new_email_key": email_key(person.email) if person.email else None,
-            "new_attributes": person.attributes,
-            "new_attribute_timestamps": person.attribute_timestamps,
-            "new_updated_at": person.updated_at,
-        },
-    )
+    update_people(conn, [(workspace_id, person)])
+
+
+def update_people(conn: Connection, people: Sequence[tuple[int, Person]]) -> None:
+    """`update_person` for each (workspace_id, person) pair, in one executemany."""
+    if people:
+        conn.execute(_UPDATE_PERSON, [_person_update(workspace_id, person) for workspace_id, person in people])
+
+
+def _person_update(workspace_id: int, person: Person) -> dict[str, Any]:
+    return {
+        "in_workspace": workspace_id,
+        "of_cio_id": person.cio_id,
+        "new_id": person.id,
+        "new_email": person.email,
+        "new_email_key": email_key(person.email) if person.email else None,
+        "new_attributes": person.attributes,
+        "new_attribute_timestamps": person.attribute_timestamps,
+        "new_updated_at": person.updated_at,
+    }
 
 
 def delete_person_data(conn: Connection, *, workspace_id: int, cio_id: str) -> None:
