@@ -250,11 +250,10 @@ def merge_anonymous_events(
     """
     if not workspace.anonymous_merge:
         return 0
-    if queries.find_anonymous_merge(conn, workspace_id=workspace.id, anonymous_id=anonymous_id):
-        return 0
-    queries.insert_anonymous_merge(
+    if not queries.insert_anonymous_merge(
         conn, workspace_id=workspace.id, anonymous_id=anonymous_id, cio_id=person.cio_id, now=now
-    )
+    ):
+        return 0  # merged before
     count, oldest = queries.attach_anonymous_events(
         conn, workspace_id=workspace.id, anonymous_id=anonymous_id, cio_id=person.cio_id, now=now
     )

@@ -228,9 +228,11 @@ _UNMERGED = (
     # ix_events_anonymous. cio_ids are never empty, so the two conditions select the same rows.
     func.coalesce(events.c.cio_id, "") == "",
 )
-_COUNT_UNMERGED = select(func.count(), func.min(events.c.timestamp)).where(*_UNMERGED)
 _ATTACH_UNMERGED = (
-    update(events).where(*_UNMERGED).values(cio_id=bindparam("to_cio_id"), processed_at=bindparam("at"))
+    update(events)
+    .where(*_UNMERGED)
+    .values(cio_id=bindparam("to_cio_id"), processed_at=bindparam("at"))
+    .returning(events.c.timestamp)
 )
 
 
@@ -238,13 +240,9 @@ def attach_anonymous_events(
     conn: Connection, *, workspace_id: int, anonymous_id: str, cio_id: str, now: datetime
 ) -> tuple[int, datetime | None]:
     """Give a person the unmerged events of an anonymous id; returns how many and the oldest time."""
-    unmerged = {"in_workspace": workspace_id, "of_anonymous_id": anonymous_id}
-    count, oldest = conn.execute(_COUNT_UNMERGED, unmerged).one()
-    if count:
-        conn.execute(_ATTACH_UNMERGED, {**unmerged, "to_cio_id": cio_id, "at": now})
-    if isinstance(oldest, str):  # SQLite returns aggregates of datetimes as text
-        oldest = events.c.timestamp.type.process_result_value(oldest, conn.dialect)
-    return count, oldest
+    parameters = {"in_workspace": workspace_id, "of_anonymous_id": anonymous_id, "to_cio_id": cio_id, "at": now}
+    timestamps = list(conn.execute(_ATTACH_UNMERGED, parameters).scalars())
+    return len(timestamps), min(timestamps, default=None)
 
 
 def delete_anonymous_events_received_before(conn: Connection, *, cutoff: datetime) -> int:
@@ -268,8 +266,9 @@ def find_anonymous_merge(
 
 def insert_anonymous_merge(
     conn: Connection, *, workspace_id: int, anonymous_id: str, cio_id: str, now: datetime
-) -> None:
-    insert_ignoring_conflicts(
+) -> bool:
+    """Record that an anonymous id merged into a person; False (and nothing changed) if it already had."""
+    return insert_ignoring_conflicts(
         conn,
         anonymous_merges,
         {"workspace_id": workspace_id, "anonymous_id": anonymous_id, "cio_id": cio_id, "merged_at": now},
