@@ -52,13 +52,10 @@ def record_event(
     An anonymous event whose anonymous id was merged less than 5 minutes ago joins that person.
     Page and screen views update the person's `_last_visit`.
     """
-    merged = None
-    if person is None and anonymous_id and workspace.anonymous_merge:
-        merged = queries.find_anonymous_merge(conn, workspace_id=workspace.id, anonymous_id=anonymous_id)
-    row = _event_row(
+    run = EventRun(conn)
+    run.record(
         workspace,
         person=person,
-        merged=merged,
         anonymous_id=anonymous_id,
         type=type,
         name=name,
@@ -68,10 +65,7 @@ def record_event(
         received_at=received_at,
         now=now,
     )
-    inserted = queries.insert_event(conn, row)
-    if inserted and person is not None and type is not EventType.EVENT:
-        _touch_last_visit(conn, workspace, person, visited=to_unix(timestamp))
-    return inserted
+    return run.flush() == 1
 
 
 class EventRun:
@@ -164,9 +158,13 @@ class EventRun:
         if person is not None and type is not EventType.EVENT:
             self._visits.append((workspace, person, event_id, to_unix(timestamp)))
 
-    def flush(self) -> None:
-        """Write the new people, the recorded events and `_last_visit` updates, and start a new run."""
+    def flush(self) -> int:
+        """Write the new people, the recorded events and `_last_visit` updates, and start a new run.
+
+        Returns how many events were stored (the others repeated an event id seen before).
+        """
         queries.insert_people(self._conn, self._new_people)
+        inserted: set[tuple[int, str]] = set()
         if self._rows:
             inserted = queries.insert_events(self._conn, self._rows)
             latest: dict[tuple[int, str], tuple[Person, int]] = {}
@@ -188,6 +186,7 @@ class EventRun:
         self._rows.clear()
         self._event_ids.clear()
         self._visits.clear()
+        return len(inserted)
 
 
 def _person_key(workspace: Workspace, ref: ResolvedRef) -> tuple[int, IdentifierKind, str]:
@@ -225,11 +224,6 @@ def _event_row(
         "received_at": received_at,
         "processed_at": now if cio_id else None,
     }
-
-
-def _touch_last_visit(conn: Connection, workspace: Workspace, person: Person, *, visited: int) -> None:
-    if person.attributes.get("_last_visit", 0) < visited:
-        queries.update_person(conn, workspace_id=workspace.id, person=_visited(person, visited))
 
 
 def _visited(person: Person, visited: int) -> Person:

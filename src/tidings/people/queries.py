@@ -28,7 +28,6 @@ __all__ = [
     "find_suppressed",
     "insert_activities",
     "insert_anonymous_merge",
-    "insert_event",
     "insert_events",
     "insert_people",
     "insert_person",
@@ -206,11 +205,6 @@ def move_person_data(conn: Connection, *, workspace_id: int, from_cio_id: str, t
             .where(table.c.workspace_id == workspace_id, table.c.cio_id == from_cio_id)
             .values(cio_id=to_cio_id)
         )
-
-
-def insert_event(conn: Connection, values: dict[str, Any]) -> bool:
-    """Store an event; False (and nothing stored) when its event id was seen before."""
-    return insert_ignoring_conflicts(conn, events, values)
 
 
 def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[tuple[int, str]]:
