@@ -117,7 +117,9 @@ class Processor:
             return 0
         limit = self._batch_sizes.get(partition, self._batch_size)
         entries = read_after(conn, partition=partition, position=position, limit=limit)
-        self._batch_sizes[partition] = self._next_batch_size(limit, read=len(entries))
+        self._batch_sizes[partition] = self._next_batch_size(
+            limit, read=len(entries), is_contended=self._db.writer_waited
+        )
         if not entries:
             return 0
         try:
@@ -132,14 +134,14 @@ class Processor:
         advance_cursor(conn, partition=partition, position=entries[-1].seq)
         return len(entries)
 
-    def _next_batch_size(self, limit: int, *, read: int) -> int:
+    def _next_batch_size(self, limit: int, *, read: int, is_contended: bool) -> int:
         """Double the batch while the log is deeper than a batch, up to 8 times the setting.
 
         A commit costs an fsync and, on SQLite, a turn at the one write lock; a backlog is applied
-        with fewer of them, and a shallow log goes back to short transactions that keep the API's
-        waits for the lock short.
+        with fewer of them. A shallow log, or a SQLite write lock this transaction had to wait for
+        (the API is busy writing), goes back to short transactions: the API waits for each one.
         """
-        if read < limit:
+        if read < limit or is_contended:
             return self._batch_size
         return min(limit * 2, self._batch_size * _DEEP_LOG_BATCHES)
 
