@@ -56,6 +56,8 @@ logger = logging.getLogger(__name__)
 
 # While the log is deep, a batch grows to this many times the configured batch size.
 _DEEP_LOG_BATCHES = 8
+# ... and only once this many batches in a row found the SQLite write lock free.
+_CALM_BATCHES_BEFORE_GROWING = 8
 
 
 class Processor:
@@ -67,6 +69,8 @@ class Processor:
         self._batch_size = settings.batch_size or (50 if db.is_sqlite else 200)
         # Per partition: how many messages the next batch takes (see _next_batch_size).
         self._batch_sizes: dict[int, int] = {}
+        # Batches in a row that took the SQLite write lock without waiting for the API.
+        self._calm_batches = 0
         self._wakeup = asyncio.Event()
         self._loop = BackgroundTask("processor", self._run)
 
@@ -141,7 +145,11 @@ class Processor:
         with fewer of them. A shallow log, or a SQLite write lock this transaction had to wait for
         (the API is busy writing), goes back to short transactions: the API waits for each one.
         """
-        if read < limit or is_contended:
+        if is_contended:
+            self._calm_batches = 0
+        else:
+            self._calm_batches += 1
+        if read < limit or self._calm_batches < _CALM_BATCHES_BEFORE_GROWING:
             return self._batch_size
         return min(limit * 2, self._batch_size * _DEEP_LOG_BATCHES)
 
