@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from tests.factories.track import TrackDriver, app_auth, track_auth
 from tidings.api import create_app
 from tidings.clock import ManualClock
-from tidings.config import DatabaseSettings, Settings
+from tidings.config import DatabaseSettings, ProcessorSettings, Settings
 from tidings.db import migrate, sync_url
 from tidings.services import Services, build_services
 from tidings.workspaces import IdentifierMode, NewWorkspace, create_workspace
@@ -60,8 +60,10 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database=DatabaseSettings(url=database_url))
+def settings(database_url: str, request: pytest.FixtureRequest) -> Settings:
+    """Defaults on the test database; parametrize indirectly with processor settings to change them."""
+    processor = ProcessorSettings(**getattr(request, "param", {}))
+    return Settings(database=DatabaseSettings(url=database_url), processor=processor)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 from tests.factories.track import TrackDriver
 from tidings import processor
 from tidings.db.schema import log_cursors, message_log
-from tidings.log import Track, pending_count
+from tidings.log import Track, ensure_cursors, pending_count
 
 
 async def test_rule_breaking_message_is_skipped_and_neighbours_apply(track: TrackDriver) -> None:
@@ -85,3 +85,63 @@ async def test_messages_of_a_workspace_stay_in_one_partition_in_order(track: Tra
     assert len(partitions) == 1
     assert cursors[partitions.pop()] > 0
     assert (await track.customer("u1"))["attributes"]["step"] == "2"
+
+
+async def test_events_around_other_messages_in_one_batch_apply_in_order(track: TrackDriver) -> None:
+    await track.event("u1", "before_delete")
+    await track.call("DELETE", "/api/v1/customers/u1")
+    await track.event("u1", "after_delete")
+    await track.call("POST", "/api/v1/events", {"anonymous_id": "anon-1", "name": "anonymous_before"})
+    await track.identify("u2", plan="pro", anonymous_id="anon-1")
+    await track.call("POST", "/api/v1/events", {"anonymous_id": "anon-1", "name": "anonymous_after"})
+    await track.event("u2", "known")
+
+    assert await track.processed() == 7
+
+    assert [a["name"] for a in await track.activities("u1", type="event")] == ["after_delete"]
+    assert sorted(a["name"] for a in await track.activities("u2", type="event")) == [
+        "anonymous_after",
+        "anonymous_before",
+        "known",
+    ]
+    assert (await track.customer("u2"))["attributes"]["plan"] == "pro"
+
+
+async def test_page_views_in_one_batch_keep_the_latest_visit(track: TrackDriver) -> None:
+    await track.event("u1", "/later", type="page", timestamp=1_767_225_700)
+    await track.event("u1", "/earlier", type="page", timestamp=1_767_225_600)
+    await track.identify("u2", plan="free")
+    await track.event("u2", "/home", type="page", timestamp=1_767_225_650)
+    await track.processed()
+
+    assert (await track.customer("u1"))["attributes"]["_last_visit"] == "1767225700"
+    attributes = (await track.customer("u2"))["attributes"]
+    assert (attributes["_last_visit"], attributes["plan"]) == ("1767225650", "free")
+
+
+@pytest.mark.parametrize("settings", [{"batch_size": 1}], indirect=True)
+async def test_batches_grow_while_the_log_is_deep_and_shrink_after(track: TrackDriver) -> None:
+    for n in range(25):
+        await track.event("u1", f"e{n}")
+    services = track.services
+    await services.db.write(ensure_cursors, partitions=services.settings.database.log_partitions)
+
+    # Growth waits for 8 batches that found the write lock free (always, with no other process).
+    applied = [await services.processor.process_once() for _ in range(13)]
+    assert applied == [1] * 8 + [2, 4, 8, 3, 0]
+    await track.event("u1", "later")
+    await track.event("u1", "later")
+    assert await services.processor.process_once() == 1
+
+
+async def test_events_naming_one_new_email_in_two_cases_in_one_batch_create_one_person(track: TrackDriver) -> None:
+    await track.event("Ann@example.com", "first")
+    await track.event("ann@EXAMPLE.com", "second")
+    await track.processed()
+
+    response = await track.client.get(
+        "/v1/customers", params={"email": "ann@example.com"}, headers={"Authorization": f"Bearer {track.workspace.app_api_key}"}
+    )
+    (person,) = response.json()["results"]
+    events = await track.activities(person["cio_id"], id_type="cio_id", type="event")
+    assert sorted(a["name"] for a in events) == ["first", "second"]

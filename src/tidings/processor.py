@@ -53,7 +53,7 @@ from tidings.log import (
     claim_partition,
     decode_message,
     ensure_cursors,
-    is_repeat,
+    find_repeats,
     partitions_behind,
     read_after,
 )
@@ -64,6 +64,11 @@ __all__ = ["Processor", "apply_message"]
 
 logger = logging.getLogger(__name__)
 
+# While the log is deep, a batch grows to this many times the configured batch size.
+_DEEP_LOG_BATCHES = 8
+# ... and only once this many batches in a row found the SQLite write lock free.
+_CALM_BATCHES_BEFORE_GROWING = 8
+
 
 class Processor:
     def __init__(self, db: Database, *, clock: Clock, settings: ProcessorSettings, partitions: int) -> None:
@@ -72,6 +77,10 @@ class Processor:
         self._settings = settings
         self._partitions = partitions
         self._batch_size = settings.batch_size or (50 if db.is_sqlite else 200)
+        # Per partition: how many messages the next batch takes (see _next_batch_size).
+        self._batch_sizes: dict[int, int] = {}
+        # Batches in a row that took the SQLite write lock without waiting for the API.
+        self._calm_batches = 0
         self._wakeup = asyncio.Event()
         self._loop = BackgroundTask("processor", self._run)
 
@@ -120,7 +129,11 @@ class Processor:
         position = claim_partition(conn, partition=partition)
         if position is None:
             return 0
-        entries = read_after(conn, partition=partition, position=position, limit=self._batch_size)
+        limit = self._batch_sizes.get(partition, self._batch_size)
+        entries = read_after(conn, partition=partition, position=position, limit=limit)
+        self._batch_sizes[partition] = self._next_batch_size(
+            limit, read=len(entries), is_contended=self._db.writer_waited
+        )
         if not entries:
             return 0
         try:
@@ -135,27 +148,59 @@ class Processor:
         advance_cursor(conn, partition=partition, position=entries[-1].seq)
         return len(entries)
 
+    def _next_batch_size(self, limit: int, *, read: int, is_contended: bool) -> int:
+        """Double the batch while the log is deeper than a batch, up to 8 times the setting.
+
+        A commit costs an fsync and, on SQLite, a turn at the one write lock; a backlog is applied
+        with fewer of them. A shallow log, or a SQLite write lock this transaction had to wait for
+        (the API is busy writing), goes back to short transactions: the API waits for each one.
+        """
+        if is_contended:
+            self._calm_batches = 0
+        else:
+            self._calm_batches += 1
+        if read < limit or self._calm_batches < _CALM_BATCHES_BEFORE_GROWING:
+            return self._batch_size
+        return min(limit * 2, self._batch_size * _DEEP_LOG_BATCHES)
+
     def _apply_all(self, conn: Connection, entries: list[LogEntry], *, one_by_one: bool) -> None:
         workspaces: dict[int, Workspace | None] = {}
-        live: dict[int, list[segments.LiveSegment]] = {}
+        segment_sets: dict[int, list[segments.LiveSegment]] = {}
         for entry in entries:
             if entry.workspace_id not in workspaces:
                 workspaces[entry.workspace_id] = get_workspace(conn, workspace_id=entry.workspace_id)
-                live[entry.workspace_id] = segments.live_segments(conn, workspace_id=entry.workspace_id)
+                segment_sets[entry.workspace_id] = segments.live_segments(conn, workspace_id=entry.workspace_id)
+        # Messages of deleted workspaces are dropped; repeated message ids are found in one go.
+        live = [(entry, decode_message(entry.body)) for entry in entries if workspaces[entry.workspace_id] is not None]
+        repeats = find_repeats(conn, [(entry.workspace_id, message) for entry, message in live])
+        # One at a time, each message has its own savepoint; together, runs of events are batched.
+        events = None if one_by_one else people.EventRun(conn)
+        looked_up_to = 0  # messages before this one are in a run whose people were looked up
+        for index, ((entry, message), is_repeat) in enumerate(zip(live, repeats)):
+            if is_repeat:
+                continue
+            if entry.workspace_id not in workspaces:  # read again after a suppression
+                workspaces[entry.workspace_id] = get_workspace(conn, workspace_id=entry.workspace_id)
             workspace = workspaces[entry.workspace_id]
             if workspace is None:
                 continue  # the workspace was deleted
-            message = decode_message(entry.body)
-            if is_repeat(conn, workspace_id=workspace.id, message=message):
-                continue
+            in_segments = segment_sets[workspace.id]
             now = self._clock.now()
             if one_by_one:
-                self._apply_entry(conn, workspace, entry, message, live[workspace.id], now=now)
-            else:
+                self._apply_entry(conn, workspace, entry, message, in_segments, now=now)
+            elif in_segments:
+                # Live segments read what each message wrote, so their workspace's events are not deferred.
                 apply_message(conn, workspace, message, now=now)
-                refresh_segments(conn, workspace, message, live[workspace.id], now=now)
+                refresh_segments(conn, workspace, message, in_segments, now=now)
+            else:
+                if events is not None and isinstance(message, Track) and index >= looked_up_to:
+                    refs, looked_up_to = _run_people(live, start=index, workspace=workspace)
+                    events.look_up(workspace, refs)
+                apply_message(conn, workspace, message, now=now, events=events)
             if isinstance(message, SuppressPerson):
                 del workspaces[entry.workspace_id]  # its suppression state changed: read it again
+        if events is not None:
+            events.flush()
 
     def _apply_entry(
         self,
@@ -184,13 +229,21 @@ class Processor:
             logger.exception("message failed and was skipped; it stays in the log for replay", extra=context)
 
 
-def apply_message(conn: Connection, workspace: Workspace, message: Message, *, now: datetime) -> None:
-    """Apply one canonical message. Raises a TidingsError when the message breaks a rule."""
+def apply_message(
+    conn: Connection, workspace: Workspace, message: Message, *, now: datetime, events: people.EventRun | None = None
+) -> None:
+    """Apply one canonical message. Raises a TidingsError when the message breaks a rule.
+
+    With `events`, an event is recorded in that run and written at its flush, which any other kind
+    of message calls first.
+    """
+    if events is not None and not isinstance(message, Track):
+        events.flush()
     match message:
         case Identify():
             _identify(conn, workspace, message, now=now)
         case Track() | Page() | Screen():
-            _track(conn, workspace, message, now=now)
+            _track(conn, workspace, message, now=now, events=events)
         case Merge():
             _merge(conn, workspace, message, now=now)
         case DeletePerson():
@@ -394,24 +447,32 @@ def _change_relationships(
 _EVENT_TYPES = {Track: EventType.EVENT, Page: EventType.PAGE, Screen: EventType.SCREEN}
 
 
-def _track(conn: Connection, workspace: Workspace, message: Track, *, now: datetime) -> None:
+def _track(
+    conn: Connection, workspace: Workspace, message: Track, *, now: datetime, events: people.EventRun | None
+) -> None:
     person = None
     if message.person is not None:
-        person = people.find_or_create_person(conn, workspace, ref=_resolve(message.person, workspace), now=now)
+        ref = _resolve(message.person, workspace)
+        if events is not None:
+            person = events.person(workspace, ref=ref, now=now)
+        else:
+            person = people.find_or_create_person(conn, workspace, ref=ref, now=now)
     timestamp = message.timestamp or message.received_at
-    people.record_event(
-        conn,
-        workspace,
-        person=person,
-        anonymous_id=message.anonymous_id,
-        type=_EVENT_TYPES[type(message)],
-        name=message.name,
-        data=message.properties,
-        timestamp=timestamp,
-        event_id=message.event_id or str(ULID.from_datetime(timestamp)),
-        received_at=message.received_at,
-        now=now,
-    )
+    event = {
+        "person": person,
+        "anonymous_id": message.anonymous_id,
+        "type": _EVENT_TYPES[type(message)],
+        "name": message.name,
+        "data": message.properties,
+        "timestamp": timestamp,
+        "event_id": message.event_id or str(ULID.from_datetime(timestamp)),
+        "received_at": message.received_at,
+        "now": now,
+    }
+    if events is not None:
+        events.record(workspace, **event)
+    else:
+        people.record_event(conn, workspace, **event)
 
 
 def _merge(conn: Connection, workspace: Workspace, message: Merge, *, now: datetime) -> None:
@@ -425,6 +486,20 @@ def _merge(conn: Connection, workspace: Workspace, message: Merge, *, now: datet
 
 def _object_key(ref: ObjectRef) -> ObjectKey:
     return ObjectKey(type_id=ref.type_id, object_id=ref.object_id, cio_object_id=ref.cio_object_id)
+
+
+def _run_people(
+    messages: list[tuple[LogEntry, Message]], *, start: int, workspace: Workspace
+) -> tuple[list[ResolvedRef], int]:
+    """The people named by the run of events of `workspace` from `start`, and where the run ends."""
+    refs = []
+    end = start
+    while end < len(messages) and messages[end][0].workspace_id == workspace.id and isinstance(messages[end][1], Track):
+        person = messages[end][1].person
+        if person is not None:
+            refs.append(_resolve(person, workspace))
+        end += 1
+    return refs, end
 
 
 def _resolve(ref: PersonRef, workspace: Workspace) -> ResolvedRef:

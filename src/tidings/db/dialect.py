@@ -11,11 +11,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-__all__ = ["insert_ignoring_conflicts", "savepoint", "upsert"]
-
-
-def _insert(conn: Connection, table: Table) -> Any:
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+__all__ = ["insert_ignoring_conflicts", "insert_many_ignoring_conflicts", "savepoint", "upsert", "upsert_many"]
 
 
 @cache
@@ -31,6 +27,23 @@ def insert_ignoring_conflicts(conn: Connection, table: Table, values: dict[str, 
     return conn.execute(statement, values).first() is not None
 
 
+def insert_many_ignoring_conflicts(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, returning: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """Insert rows (all with the same keys) in multi-row statements, skipping any that would break a
+    unique constraint; returns the `returning` columns of the rows inserted."""
+    if not rows:
+        return []
+    statement = _insert_many_ignoring_conflicts(table, conn.dialect.name, tuple(returning))
+    return [tuple(row) for row in conn.execute(statement, list(rows))]
+
+
+@cache
+def _insert_many_ignoring_conflicts(table: Table, dialect: str, returning: tuple[str, ...]) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing().returning(*(table.c[name] for name in returning))
+
+
 def upsert(
     conn: Connection,
     table: Table,
@@ -40,11 +53,29 @@ def upsert(
     update: Sequence[str],
 ) -> None:
     """Insert a row, or update columns `update` of the row that has the same `key`."""
-    statement = _insert(conn, table).values(**values)
-    statement = statement.on_conflict_do_update(
+    upsert_many(conn, table, [values], key=key, update=update)
+
+
+def upsert_many(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    key: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """`upsert` each of `rows` (all with the same keys), in order, in one executemany."""
+    if rows:
+        conn.execute(_upsert(table, conn.dialect.name, tuple(key), tuple(update)), list(rows))
+
+
+@cache
+def _upsert(table: Table, dialect: str, key: tuple[str, ...], update: tuple[str, ...]) -> Any:
+    # Built once per table and columns: building an ON CONFLICT statement costs more than running it.
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return statement.on_conflict_do_update(
         index_elements=list(key), set_={name: statement.excluded[name] for name in update}
     )
-    conn.execute(statement)
 
 
 @contextmanager

@@ -59,6 +59,10 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = sync_url(url)
+        # Whether this process's current (else last) write transaction had to wait while another
+        # process wrote to the same SQLite file: the processor's cue that the API is busy. Always
+        # False on PostgreSQL, whose writers do not wait for each other.
+        self.writer_waited = False
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             self._reader = _sqlite_engine(self.url, begin="BEGIN", pool_size=8)
@@ -103,7 +107,12 @@ class Database:
         if self._turn_file is None:
             yield
             return
-        fcntl.flock(self._turn_file, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(self._turn_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.writer_waited = False
+        except BlockingIOError:
+            fcntl.flock(self._turn_file, fcntl.LOCK_EX)
+            self.writer_waited = True
         try:
             yield
         finally:

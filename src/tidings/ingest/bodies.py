@@ -44,12 +44,15 @@ def decode_body(raw: bytes, *, content_type: str, limit: int) -> dict[str, Any]:
         raise InvalidInput(_TOO_DEEP, field="body") from None
     if not isinstance(body, dict):
         raise InvalidInput("request body must be a JSON object", field="body")
-    _check_storable(body)
+    _check_storable(body, raw=raw)
     return body
 
 
-def _check_storable(body: dict[str, Any]) -> None:
+def _check_storable(body: dict[str, Any], *, raw: bytes) -> None:
     """Refuse nesting past `_MAX_DEPTH` and NUL in any key or string. Iterative, so never recurses."""
+    # JSON can carry a NUL only as the escape \u0000 (a raw one is malformed), so without that
+    # text in the body only the containers need a visit.
+    may_hold_nul = b"\\u0000" in raw
     pending: list[tuple[Any, int]] = [(body, 1)]
     while pending:
         item, depth = pending.pop()
@@ -58,14 +61,17 @@ def _check_storable(body: dict[str, Any]) -> None:
                 raise InvalidInput(_HAS_NUL, field="body")
             continue
         if isinstance(item, dict):
-            children: list[Any] = [*item.keys(), *item.values()]
+            children: Any = [*item.keys(), *item.values()] if may_hold_nul else item.values()
         elif isinstance(item, list):
             children = item
         else:
             continue
         if depth > _MAX_DEPTH:
             raise InvalidInput(_TOO_DEEP, field="body")
-        pending.extend((child, depth + 1) for child in children)
+        if may_hold_nul:
+            pending.extend((child, depth + 1) for child in children)
+        else:
+            pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
 def _decode_form(raw: bytes) -> dict[str, Any]:

@@ -338,10 +338,11 @@ def _moment(value: Any, field: str) -> datetime:
         return _unix(value, field)
     if isinstance(value, str):
         text = value.strip()
-        try:
-            return _unix(float(text), field)
-        except ValueError:
-            pass
+        if ":" not in text:  # float() never accepts a colon, which every ISO-8601 time has
+            try:
+                return _unix(float(text), field)
+            except ValueError:
+                pass
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:

@@ -9,7 +9,7 @@ from tidings.log.data_in import (
     list_rejected_calls,
     record_rejected_call,
 )
-from tidings.log.dedupe import MESSAGE_ID_WINDOW, forget_expired_message_ids, is_repeat
+from tidings.log.dedupe import MESSAGE_ID_WINDOW, find_repeats, forget_expired_message_ids
 from tidings.log.messages import (
     ChangeSegment,
     DeleteDevice,
@@ -85,7 +85,6 @@ __all__ = [
     "ensure_cursors",
     "forget_data_in_before",
     "forget_expired_message_ids",
-    "is_repeat",
     "list_accepted_calls",
     "list_rejected_calls",
     "partition_for",

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from tidings.db.dialect import upsert
+from tidings.db.dialect import upsert_many
 from tidings.db.schema import log_cursors, message_ids, message_log
 
 __all__ = [
@@ -23,7 +23,8 @@ __all__ = [
     "partitions_behind",
     "pending_count",
     "read_after",
-    "record_receipt",
+    "receipts",
+    "record_receipts",
 ]
 
 
@@ -88,11 +89,31 @@ def first_receipt(conn: Connection, *, workspace_id: int, message_id: str) -> da
     return conn.execute(statement).scalar()
 
 
-def record_receipt(conn: Connection, *, workspace_id: int, message_id: str, received_at: datetime) -> None:
-    upsert(
+_RECEIPTS = select(message_ids.c.message_id, message_ids.c.received_at).where(
+    message_ids.c.workspace_id == bindparam("workspace_id"),
+    message_ids.c.message_id.in_(bindparam("message_ids", expanding=True)),
+)
+# Well under SQLite's and PostgreSQL's limits on bound parameters.
+_RECEIPTS_PER_STATEMENT = 1000
+
+
+def receipts(conn: Connection, *, workspace_id: int, message_ids: Collection[str]) -> dict[str, datetime]:
+    """When each of `message_ids` that was accepted before was first accepted."""
+    wanted = list(message_ids)
+    found: dict[str, datetime] = {}
+    for start in range(0, len(wanted), _RECEIPTS_PER_STATEMENT):
+        chunk = wanted[start : start + _RECEIPTS_PER_STATEMENT]
+        for message_id, received_at in conn.execute(_RECEIPTS, {"workspace_id": workspace_id, "message_ids": chunk}):
+            found[message_id] = received_at
+    return found
+
+
+def record_receipts(conn: Connection, rows: Sequence[tuple[int, str, datetime]]) -> None:
+    """Record (workspace_id, message_id, received_at) receipts, replacing earlier ones of the same ids."""
+    upsert_many(
         conn,
         message_ids,
-        {"workspace_id": workspace_id, "message_id": message_id, "received_at": received_at},
+        [{"workspace_id": w, "message_id": m, "received_at": at} for w, m, at in rows],
         key=("workspace_id", "message_id"),
         update=("received_at",),
     )

@@ -21,7 +21,7 @@ __all__ = ["LogWriter", "partition_for"]
 
 logger = logging.getLogger(__name__)
 
-_MAX_ROWS_PER_COMMIT = 2000
+_MAX_ROWS_PER_COMMIT = 10_000
 
 
 def partition_for(workspace_id: int, *, partitions: int) -> int:

@@ -14,6 +14,7 @@ from tidings.people.errors import (
 )
 from tidings.people.events import (
     ANONYMOUS_RETENTION,
+    EventRun,
     merge_anonymous_events,
     purge_expired_anonymous_events,
     record_event,
@@ -61,6 +62,7 @@ __all__ = [
     "Activity",
     "ActivityType",
     "Device",
+    "EventRun",
     "EventType",
     "IdentifierConflict",
     "IdentifierKind",

@@ -25,7 +25,7 @@ from tidings.people.merge import merge_people
 from tidings.people.types import IdentifierKind, Person, ResolvedRef
 from tidings.workspaces import EmailUpdatePolicy, IdentifierMode, Workspace
 
-__all__ = ["find_or_create_person", "identify"]
+__all__ = ["find_or_create_person", "identify", "person_for"]
 
 
 def identify(
@@ -86,12 +86,18 @@ def find_or_create_person(
     person = queries.find_person(conn, workspace_id=workspace.id, ref=ref)
     if person is not None:
         return person
+    person = person_for(ref, now=now)
+    queries.insert_person(conn, workspace_id=workspace.id, person=person)
+    return person
+
+
+def person_for(ref: ResolvedRef, *, now: datetime) -> Person:
+    """A new person (not yet stored) with just the identifier `ref`; raises PersonNotFound for a cio_id,
+    which names but never creates."""
     if ref.kind is IdentifierKind.CIO_ID:
         raise PersonNotFound(f"no person with cio_id {ref.value!r}")
     person = _new_person(ref, None, None, now=now)
-    person = replace(person, attribute_timestamps={"cio_id": to_unix(now), ref.kind.value: to_unix(now)})
-    queries.insert_person(conn, workspace_id=workspace.id, person=person)
-    return person
+    return replace(person, attribute_timestamps={"cio_id": to_unix(now), ref.kind.value: to_unix(now)})
 
 
 def _text(value: Any) -> str | None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, String, Table, bindparam, cast, delete, func, insert, literal, select, tuple_, union_all, update
 from sqlalchemy.engine import Connection, Row
 
-from tidings.db.dialect import insert_ignoring_conflicts, upsert
+from tidings.db.dialect import insert_ignoring_conflicts, insert_many_ignoring_conflicts, upsert
 from tidings.db.schema import (
     activities,
     anonymous_merges,
@@ -33,11 +33,13 @@ __all__ = [
     "delete_person_data",
     "delete_suppressions",
     "find_anonymous_merge",
+    "find_people",
     "find_person",
     "find_suppressed",
     "insert_activities",
     "insert_anonymous_merge",
-    "insert_event",
+    "insert_events",
+    "insert_people",
     "insert_person",
     "insert_suppressions",
     "list_activities",
@@ -45,6 +47,7 @@ __all__ = [
     "list_devices",
     "move_person_data",
     "people_with_email",
+    "update_people",
     "update_person",
     "upsert_device",
 ]
@@ -93,6 +96,40 @@ def find_person(conn: Connection, *, workspace_id: int, ref: ResolvedRef) -> Per
     return _person(row) if row else None
 
 
+_FIND_PEOPLE = {
+    kind: _PERSON.where(people.c.workspace_id == bindparam("workspace_id"), column.in_(bindparam("values", expanding=True)))
+    for kind, column in (
+        (IdentifierKind.CIO_ID, people.c.cio_id),
+        (IdentifierKind.ID, people.c.id),
+        (IdentifierKind.EMAIL, people.c.email_key),
+    )
+}
+
+
+def find_people(conn: Connection, *, workspace_id: int, refs: Sequence[ResolvedRef]) -> dict[ResolvedRef, Person]:
+    """`find_person` for each of `refs` (a statement per kind of identifier); the ones nobody has are left out."""
+    found: dict[ResolvedRef, Person] = {}
+    for kind, statement in _FIND_PEOPLE.items():
+        wanted: dict[str, list[ResolvedRef]] = {}
+        for ref in refs:
+            if ref.kind is kind:
+                wanted.setdefault(email_key(ref.value) if kind is IdentifierKind.EMAIL else ref.value, []).append(ref)
+        if not wanted:
+            continue
+        owners: dict[str, Person] = {}
+        for row in conn.execute(statement, {"workspace_id": workspace_id, "values": list(wanted)}):
+            person = _person(row)
+            value = email_key(person.email) if kind is IdentifierKind.EMAIL else getattr(person, kind.value)
+            owner = owners.get(value)
+            # An email shared by several people (id-only workspaces) names the oldest, as in find_person.
+            if owner is None or (person.created_at, person.cio_id) < (owner.created_at, owner.cio_id):
+                owners[value] = person
+        for value, person in owners.items():
+            for ref in wanted[value]:
+                found[ref] = person
+    return found
+
+
 def people_with_email(conn: Connection, *, workspace_id: int, email: str) -> list[Person]:
     rows = conn.execute(
         _PERSON.where(people.c.workspace_id == workspace_id, people.c.email_key == email_key(email)).order_by(
@@ -118,37 +155,51 @@ _UPDATE_PERSON = (
 
 
 def insert_person(conn: Connection, *, workspace_id: int, person: Person) -> None:
-    conn.execute(
-        _INSERT_PERSON,
-        {
-            "workspace_id": workspace_id,
-            "cio_id": person.cio_id,
-            "id": person.id,
-            "email": person.email,
-            "email_key": email_key(person.email) if person.email else None,
-            "attributes": person.attributes,
-            "attribute_timestamps": person.attribute_timestamps,
-            "created_at": person.created_at,
-            "updated_at": person.updated_at,
-        },
-    )
+    insert_people(conn, [(workspace_id, person)])
+
+
+def insert_people(conn: Connection, people: Sequence[tuple[int, Person]]) -> None:
+    """Store new (workspace_id, person) pairs in one executemany."""
+    if people:
+        conn.execute(_INSERT_PERSON, [_person_row(workspace_id, person) for workspace_id, person in people])
+
+
+def _person_row(workspace_id: int, person: Person) -> dict[str, Any]:
+    return {
+        "workspace_id": workspace_id,
+        "cio_id": person.cio_id,
+        "id": person.id,
+        "email": person.email,
+        "email_key": email_key(person.email) if person.email else None,
+        "attributes": person.attributes,
+        "attribute_timestamps": person.attribute_timestamps,
+        "created_at": person.created_at,
+        "updated_at": person.updated_at,
+    }
 
 
 def update_person(conn: Connection, *, workspace_id: int, person: Person) -> None:
     """Store a person's identifiers and attributes as given."""
-    conn.execute(
-        _UPDATE_PERSON,
-        {
-            "in_workspace": workspace_id,
-            "of_cio_id": person.cio_id,
-            "new_id": person.id,
-            "new_email": person.email,
-            "new_email_key": email_key(person.email) if person.email else None,
-            "new_attributes": person.attributes,
-            "new_attribute_timestamps": person.attribute_timestamps,
-            "new_updated_at": person.updated_at,
-        },
-    )
+    update_people(conn, [(workspace_id, person)])
+
+
+def update_people(conn: Connection, people: Sequence[tuple[int, Person]]) -> None:
+    """`update_person` for each (workspace_id, person) pair, in one executemany."""
+    if people:
+        conn.execute(_UPDATE_PERSON, [_person_update(workspace_id, person) for workspace_id, person in people])
+
+
+def _person_update(workspace_id: int, person: Person) -> dict[str, Any]:
+    return {
+        "in_workspace": workspace_id,
+        "of_cio_id": person.cio_id,
+        "new_id": person.id,
+        "new_email": person.email,
+        "new_email_key": email_key(person.email) if person.email else None,
+        "new_attributes": person.attributes,
+        "new_attribute_timestamps": person.attribute_timestamps,
+        "new_updated_at": person.updated_at,
+    }
 
 
 def delete_person_data(conn: Connection, *, workspace_id: int, cio_id: str) -> None:
@@ -173,22 +224,36 @@ def move_person_data(conn: Connection, *, workspace_id: int, from_cio_id: str, t
         insert_ignoring_conflicts(conn, segment_members, {**row, "cio_id": to_cio_id})
 
 
-def insert_event(conn: Connection, values: dict[str, Any]) -> bool:
-    """Store an event; False (and nothing stored) when its event id was seen before."""
-    return insert_ignoring_conflicts(conn, events, values)
+def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[tuple[int, str]]:
+    """Store events in multi-row statements; returns the (workspace_id, event_id) of those stored,
+    leaving out the ones whose event id was seen before."""
+    stored = insert_many_ignoring_conflicts(conn, events, rows, returning=("workspace_id", "event_id"))
+    return {(workspace_id, event_id) for workspace_id, event_id in stored}
+
+
+_UNMERGED = (
+    events.c.workspace_id == bindparam("in_workspace"),
+    events.c.anonymous_id == bindparam("of_anonymous_id"),
+    # Not `cio_id IS NULL`: SQLite (without ANALYZE) would then search ix_events_person for
+    # cio_id = NULL, reading every unmerged anonymous event of the workspace, instead of
+    # ix_events_anonymous. cio_ids are never empty, so the two conditions select the same rows.
+    func.coalesce(events.c.cio_id, "") == "",
+)
+_ATTACH_UNMERGED = (
+    update(events)
+    .where(*_UNMERGED)
+    .values(cio_id=bindparam("to_cio_id"), processed_at=bindparam("at"))
+    .returning(events.c.timestamp)
+)
 
 
 def attach_anonymous_events(
     conn: Connection, *, workspace_id: int, anonymous_id: str, cio_id: str, now: datetime
 ) -> tuple[int, datetime | None]:
     """Give a person the unmerged events of an anonymous id; returns how many and the oldest time."""
-    unmerged = (events.c.workspace_id == workspace_id, events.c.anonymous_id == anonymous_id, events.c.cio_id.is_(None))
-    count, oldest = (conn.execute(select(func.count(), func.min(events.c.timestamp)).where(*unmerged))).one()
-    if count:
-        conn.execute(update(events).where(*unmerged).values(cio_id=cio_id, processed_at=now))
-    if isinstance(oldest, str):  # SQLite returns aggregates of datetimes as text
-        oldest = events.c.timestamp.type.process_result_value(oldest, conn.dialect)
-    return count, oldest
+    parameters = {"in_workspace": workspace_id, "of_anonymous_id": anonymous_id, "to_cio_id": cio_id, "at": now}
+    timestamps = list(conn.execute(_ATTACH_UNMERGED, parameters).scalars())
+    return len(timestamps), min(timestamps, default=None)
 
 
 def delete_anonymous_events_received_before(conn: Connection, *, cutoff: datetime) -> int:
@@ -197,23 +262,24 @@ def delete_anonymous_events_received_before(conn: Connection, *, cutoff: datetim
     return result.rowcount
 
 
+_FIND_ANONYMOUS_MERGE = select(anonymous_merges.c.cio_id, anonymous_merges.c.merged_at).where(
+    anonymous_merges.c.workspace_id == bindparam("workspace_id"),
+    anonymous_merges.c.anonymous_id == bindparam("anonymous_id"),
+)
+
+
 def find_anonymous_merge(
     conn: Connection, *, workspace_id: int, anonymous_id: str
 ) -> tuple[str, datetime] | None:
-    row = (
-        conn.execute(
-            select(anonymous_merges.c.cio_id, anonymous_merges.c.merged_at).where(
-                anonymous_merges.c.workspace_id == workspace_id, anonymous_merges.c.anonymous_id == anonymous_id
-            )
-        )
-    ).first()
+    row = conn.execute(_FIND_ANONYMOUS_MERGE, {"workspace_id": workspace_id, "anonymous_id": anonymous_id}).first()
     return (row.cio_id, row.merged_at) if row else None
 
 
 def insert_anonymous_merge(
     conn: Connection, *, workspace_id: int, anonymous_id: str, cio_id: str, now: datetime
-) -> None:
-    insert_ignoring_conflicts(
+) -> bool:
+    """Record that an anonymous id merged into a person; False (and nothing changed) if it already had."""
+    return insert_ignoring_conflicts(
         conn,
         anonymous_merges,
         {"workspace_id": workspace_id, "anonymous_id": anonymous_id, "cio_id": cio_id, "merged_at": now},
