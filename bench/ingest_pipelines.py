@@ -18,7 +18,7 @@ included), which moves less than the rates when something else shares the machin
 
     .venv/bin/python bench/ingest_pipelines.py                      # SQLite, 200,000 events
     .venv/bin/python bench/ingest_pipelines.py --db postgres --events 400000
-    .venv/bin/python bench/ingest_pipelines.py --profile /tmp/prof  # py-spy samples of each process
+    .venv/bin/python bench/ingest_pipelines.py --profile profiles  # py-spy samples of each process
 """
 
 from __future__ import annotations
