@@ -8,6 +8,7 @@ by being added to one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -44,8 +45,7 @@ def create_manual_segment(
         created_at=now,
         updated_at=now,
     )
-    segment_id = storage.insert_segment(conn, workspace_id=workspace_id, segment=segment)
-    return storage.find_segment(conn, workspace_id=workspace_id, segment_id=segment_id)  # type: ignore[return-value]
+    return replace(segment, id=storage.insert_segment(conn, workspace_id=workspace_id, segment=segment))
 
 
 def manual_segment(conn: Connection, *, workspace_id: int, segment_id: int) -> Segment:
