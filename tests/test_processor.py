@@ -7,9 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from tests.factories.track import TrackDriver
-from tidings import processor
 from tidings.db.schema import log_cursors, message_log
 from tidings.log import Track, ensure_cursors, pending_count
+from tidings.processor import worker as processor
 
 
 async def test_rule_breaking_message_is_skipped_and_neighbours_apply(track: TrackDriver) -> None:
