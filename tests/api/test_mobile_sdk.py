@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import uuid
 
 from tests.factories.track import TrackDriver
+from tidings.clock import ManualClock
 
 ANDROID_CONTEXT = {
     "app": {"name": "Demo", "version": "1.2.0", "namespace": "com.demo", "build": "120"},
@@ -141,3 +143,82 @@ async def test_profile_switch_moves_the_device_and_metrics_are_kept_by_delivery(
     assert (opened.metric, opened.recipient) == ("opened", "fcm-abc")
     (clicked,) = await track.delivery_reports("dlv_abc")
     assert clicked.details == {"actionName": "Enable push", "actionValue": "myapp://settings/push"}
+
+
+def anonymous_calls(write_key: str, *calls: dict) -> dict:
+    """A batch from an app nobody has signed in to yet: every call carries only the anonymous id."""
+    context = {**ANDROID_CONTEXT, "device": {**ANDROID_CONTEXT["device"], "token": "fcm-early"}}
+    batch = [{"anonymousId": "anon-9", "context": context, "messageId": str(uuid.uuid4()), **call} for call in calls]
+    return {"batch": batch, "sentAt": "2026-03-01T11:59:30.456Z", "writeKey": write_key}
+
+
+DEVICE_REGISTERED = {"type": "track", "event": "Device Created or Updated", "properties": {"push_enabled": True}}
+
+
+async def anonymous_devices(track: TrackDriver) -> list[dict]:
+    response = await track.app_get("/v1/anonymous/anon-9/activities")
+    assert response.status_code == 200, response.text
+    return response.json()["devices"]
+
+
+async def test_device_registered_before_sign_in_joins_the_person_who_signs_in(track: TrackDriver) -> None:
+    key = track.workspace.cdp_api_key
+    assert await upload(track, "/v1/b", anonymous_calls(key, DEVICE_REGISTERED)) == 200
+    await track.processed()
+    assert [(d["id"], d["platform"]) for d in await anonymous_devices(track)] == [("fcm-early", "android")]
+
+    sign_in = {"type": "identify", "userId": "user-7", "traits": {"email": "kim@example.com"}}
+    assert await upload(track, "/v1/b", anonymous_calls(key, sign_in)) == 200
+    await track.processed()
+
+    customer = await track.customer("user-7")
+    assert customer is not None
+    (device,) = customer["devices"]
+    assert (device["id"], device["platform"], device["attributes"]["push_enabled"]) == ("fcm-early", "android", True)
+    assert await anonymous_devices(track) == []
+
+
+async def test_device_deleted_before_sign_in_does_not_join_the_person(track: TrackDriver) -> None:
+    key = track.workspace.cdp_api_key
+    deleted = {"type": "track", "event": "Device Deleted", "properties": {}}
+    sign_in = {"type": "identify", "userId": "user-7", "traits": {}}
+    assert await upload(track, "/v1/b", anonymous_calls(key, DEVICE_REGISTERED, deleted, sign_in)) == 200
+    await track.processed()
+
+    customer = await track.customer("user-7")
+    assert customer is not None and customer["devices"] == []
+
+
+async def test_device_registered_soon_after_the_merge_joins_the_person_and_later_stays_anonymous(
+    track: TrackDriver, clock: ManualClock
+) -> None:
+    key = track.workspace.cdp_api_key
+    sign_in = {"type": "identify", "userId": "user-7", "traits": {}}
+    assert await upload(track, "/v1/b", anonymous_calls(key, sign_in)) == 200
+    await track.processed()
+
+    clock.advance(minutes=4)
+    assert await upload(track, "/v1/b", anonymous_calls(key, DEVICE_REGISTERED)) == 200
+    await track.processed()
+    customer = await track.customer("user-7")
+    assert customer is not None and [d["id"] for d in customer["devices"]] == ["fcm-early"]
+
+    clock.advance(minutes=2)
+    later = {**DEVICE_REGISTERED, "context": {**ANDROID_CONTEXT, "device": {"token": "fcm-later", "type": "android"}}}
+    assert await upload(track, "/v1/b", anonymous_calls(key, later)) == 200
+    await track.processed()
+    customer = await track.customer("user-7")
+    assert customer is not None and [d["id"] for d in customer["devices"]] == ["fcm-early"]
+    assert [d["id"] for d in await anonymous_devices(track)] == ["fcm-later"]
+
+
+async def test_devices_of_anonymous_ids_nobody_signs_in_with_are_forgotten_after_30_days(
+    track: TrackDriver, clock: ManualClock
+) -> None:
+    assert await upload(track, "/v1/b", anonymous_calls(track.workspace.cdp_api_key, DEVICE_REGISTERED)) == 200
+    await track.processed()
+
+    clock.advance(days=30, seconds=1)
+    await track.services.scheduler.run_once()
+
+    assert await anonymous_devices(track) == []

@@ -226,10 +226,23 @@ def test_application_uninstalled_removes_the_device() -> None:
     assert device == DeleteDevice(received_at=NOW, person=PersonRef(user_id="u1"), token="tok")
 
 
-def test_application_events_without_a_token_or_a_user_are_only_events() -> None:
+def test_application_events_without_a_token_are_only_events() -> None:
     assert len(pipelines.translate({"userId": "u1", "event": "Application Installed"}, received_at=NOW, call_type="track")) == 1
+
+
+def test_application_installed_before_identify_keeps_the_device_with_the_anonymous_id() -> None:
     anonymous = {"anonymousId": "a", "event": "Application Installed", "context": {"device": {"token": "t", "type": "ios"}}}
-    assert len(pipelines.translate(anonymous, received_at=NOW, call_type="track")) == 1
+    _, device = pipelines.translate(anonymous, received_at=NOW, call_type="track")
+    assert device == UpsertDevice(received_at=NOW, anonymous_id="a", token="t", platform="ios")
+
+
+def test_device_created_before_identify_belongs_to_the_anonymous_id() -> None:
+    call = {"anonymousId": "a", "event": "Device Created or Updated", "context": {"device": {"token": "t", "type": "android"}}}
+    device = _one(call, "track")
+    assert isinstance(device, UpsertDevice)
+    assert (device.person, device.anonymous_id, device.token, device.platform) == (None, "a", "t", "android")
+    deleted = _one({"anonymousId": "a", "event": "Device Deleted", "context": {"device": {"token": "t"}}}, "track")
+    assert deleted == DeleteDevice(received_at=NOW, anonymous_id="a", token="t")
 
 
 def test_type_comes_from_the_call_when_the_endpoint_gives_none() -> None:
@@ -321,12 +334,10 @@ def test_device_upsert_falls_back_to_properties_device() -> None:
     )
 
 
-def test_device_events_need_a_token_a_platform_and_a_person() -> None:
+def test_device_events_need_a_token_and_a_platform() -> None:
     upsert = {"userId": "u1", "event": "Device Created or Updated"}
     assert _error(upsert, "track").field == "context.device.token"
     assert _error({**upsert, "context": {"device": {"token": "t", "type": "web"}}}, "track").field == "context.device.type"
-    anonymous = {"anonymousId": "a", "event": "Device Deleted", "context": {"device": {"token": "t"}}}
-    assert str(_error(anonymous, "track")) == "userId is required for Device Deleted"
 
 
 def test_device_deleted() -> None:

@@ -99,13 +99,18 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
         return FastJSONResponse({"cio_relationships": [_relationship(r) for r in found]})
 
     async def anonymous_activities(request: Request, anonymous_id: str, limit: int = _ACTIVITY_PAGE_MAX) -> Response:
-        """Events of an anonymous id that no identify has merged yet, newest first."""
+        """Events (newest first) and push devices of an anonymous id that no identify has merged yet."""
         workspace = await auth.app_workspace(request)
         if not 1 <= limit <= _ACTIVITY_PAGE_MAX:
             raise InvalidInput(f"limit must be between 1 and {_ACTIVITY_PAGE_MAX}", field="limit")
-        found = [] if _NUL in anonymous_id else await services.db.read(
-            people.list_anonymous_events, workspace_id=workspace.id, anonymous_id=anonymous_id, limit=limit
-        )
+
+        def read(conn: Connection) -> tuple[list[Activity], list[Device]]:
+            if _NUL in anonymous_id:
+                return [], []
+            scope = {"workspace_id": workspace.id, "anonymous_id": anonymous_id}
+            return people.list_anonymous_events(conn, **scope, limit=limit), people.list_anonymous_devices(conn, **scope)
+
+        found, devices = await services.db.read(read)
         return FastJSONResponse(
             {
                 "activities": [
@@ -113,6 +118,7 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
                     for a in found
                 ],
                 "anonymous_id": anonymous_id,
+                "devices": [_device(device) for device in devices],
             }
         )
 
@@ -149,17 +155,18 @@ def _customer(person: Person, devices: list[Device]) -> dict[str, Any]:
         "identifiers": identifiers,
         "attributes": attributes,
         "timestamps": person.attribute_timestamps,
-        "devices": [
-            {
-                "id": device.token,
-                "platform": device.platform,
-                "last_used": to_unix(device.last_used),
-                "_last_status": device.last_status,
-                "attributes": device.attributes,
-            }
-            for device in devices
-        ],
+        "devices": [_device(device) for device in devices],
         "unsubscribed": people.is_unsubscribed(person.attributes.get("unsubscribed")),
+    }
+
+
+def _device(device: Device) -> dict[str, Any]:
+    return {
+        "id": device.token,
+        "platform": device.platform,
+        "last_used": to_unix(device.last_used),
+        "_last_status": device.last_status,
+        "attributes": device.attributes,
     }
 
 

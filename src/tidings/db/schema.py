@@ -250,6 +250,21 @@ anonymous_merges = Table(
     Column("merged_at", UtcDateTime, nullable=False),
 )
 
+# Devices registered before their person is known (a mobile SDK sends the push token as soon as it
+# has one): they join the person an identify merges the anonymous id into.
+anonymous_devices = Table(
+    "anonymous_devices",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True),
+    Column("anonymous_id", String(150), primary_key=True),
+    Column("token", String(500), primary_key=True),
+    Column("platform", String(20), nullable=False),
+    Column("last_used", UtcDateTime, nullable=False),
+    Column("attributes", Json, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Index("ix_anonymous_devices_received_at", "received_at"),
+)
+
 object_types = Table(
     "object_types",
     metadata,

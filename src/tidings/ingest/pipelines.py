@@ -133,7 +133,14 @@ def translate(call: dict[str, Any], *, received_at: datetime, call_type: str | N
         if name in _IGNORED:
             return []
         semantic = _semantic(
-            name, call, properties, person=person, received_at=received_at, message_id=message_id, timestamp=timestamp
+            name,
+            call,
+            properties,
+            person=person,
+            anonymous_id=anonymous_id,
+            received_at=received_at,
+            message_id=message_id,
+            timestamp=timestamp,
         )
         if semantic is not None:
             return [semantic]
@@ -154,7 +161,11 @@ def translate(call: dict[str, Any], *, received_at: datetime, call_type: str | N
         properties=properties,
         timestamp=timestamp,
     )
-    device = _app_device_change(name, call, person=person, received_at=received_at) if kind == "track" else None
+    device = (
+        _app_device_change(name, call, person=person, anonymous_id=anonymous_id, received_at=received_at)
+        if kind == "track"
+        else None
+    )
     return [event] if device is None else [event, device]
 
 
@@ -197,24 +208,31 @@ def _relationship_traits(traits: dict[str, Any]) -> dict[str, Any]:
 
 
 def _app_device_change(
-    name: str, call: dict[str, Any], *, person: PersonRef | None, received_at: datetime
+    name: str, call: dict[str, Any], *, person: PersonRef | None, anonymous_id: str | None, received_at: datetime
 ) -> Message | None:
     """The device change an app lifecycle event implies, when it carries a device token.
 
     It has no message id: the event it comes with carries the call's, and applying it twice is harmless.
     """
-    if person is None or (name not in _APP_DEVICE_UPSERT and name not in _APP_DEVICE_DELETE):
+    if name not in _APP_DEVICE_UPSERT and name not in _APP_DEVICE_DELETE:
         return None
     device = _object(_object(call.get("context"), "context").get("device"), "context.device")
     token = _first_text(device.get("token"))
     if token is None:
         return None
+    owner = _device_owner(person, anonymous_id)
     if name in _APP_DEVICE_DELETE:
-        return DeleteDevice(received_at=received_at, person=person, token=token)
+        return DeleteDevice(received_at=received_at, token=token, **owner)
     platform = (_first_text(device.get("type")) or "").lower()
     if platform not in _PLATFORMS:
         return None
-    return UpsertDevice(received_at=received_at, person=person, token=token, platform=platform)
+    return UpsertDevice(received_at=received_at, token=token, platform=platform, **owner)
+
+
+def _device_owner(person: PersonRef | None, anonymous_id: str | None) -> dict[str, Any]:
+    """Whose device a call changes: the person's, or before identify, the anonymous id's (mobile
+    SDKs register the push token as soon as they have one, signed in or not)."""
+    return {"person": person} if person is not None else {"anonymous_id": anonymous_id}
 
 
 def _semantic(
@@ -223,6 +241,7 @@ def _semantic(
     properties: dict[str, Any],
     *,
     person: PersonRef | None,
+    anonymous_id: str | None,
     received_at: datetime,
     message_id: str | None,
     timestamp: datetime | None,
@@ -255,7 +274,7 @@ def _semantic(
         raise InvalidInput("device token is required (context.device.token)", field="context.device.token")
     if name in _DEVICE_DELETE:
         return DeleteDevice(
-            received_at=received_at, message_id=message_id, person=_known(person, name), token=token
+            received_at=received_at, message_id=message_id, token=token, **_device_owner(person, anonymous_id)
         )
     platform = (_first_text(context_device.get("type"), property_device.get("type")) or "").lower()
     if platform not in _PLATFORMS:
@@ -266,11 +285,11 @@ def _semantic(
     return UpsertDevice(
         received_at=received_at,
         message_id=message_id,
-        person=_known(person, name),
         token=token,
         platform=platform,
         last_used=_moment(last_used, "properties.device.last_used") if last_used not in (None, "") else None,
         attributes=attributes,
+        **_device_owner(person, anonymous_id),
     )
 
 

@@ -134,16 +134,20 @@ class UnsuppressPerson(_Base, tag="unsuppress_person"):
     person: PersonRef
 
 
-class UpsertDevice(_Base, tag="device_upsert"):
-    person: PersonRef
+class UpsertDevice(_Base, kw_only=True, tag="device_upsert"):
+    """Add or refresh a person's device, or without `person`, one of `anonymous_id`'s."""
+
+    person: PersonRef | None = None
+    anonymous_id: str | None = None
     token: str
     platform: str
     last_used: datetime | None = None
     attributes: dict[str, Any] = {}
 
 
-class DeleteDevice(_Base, tag="device_delete"):
-    person: PersonRef
+class DeleteDevice(_Base, kw_only=True, tag="device_delete"):
+    person: PersonRef | None = None
+    anonymous_id: str | None = None
     token: str
 
 

@@ -4,7 +4,13 @@ and the objects people relate to."""
 from tidings.people.activity import record_activity
 from tidings.people.attributes import is_unsubscribed
 from tidings.people.deletion import delete_person, suppress_person, unsuppress_person
-from tidings.people.devices import MAX_DEVICES, delete_device, upsert_device
+from tidings.people.devices import (
+    MAX_DEVICES,
+    delete_anonymous_device,
+    delete_device,
+    upsert_anonymous_device,
+    upsert_device,
+)
 from tidings.people.errors import (
     IdentifierConflict,
     IdentifierSuppressed,
@@ -12,8 +18,8 @@ from tidings.people.errors import (
     ObjectTypeNotFound,
     PersonNotFound,
 )
+from tidings.people.anonymous import ANONYMOUS_RETENTION
 from tidings.people.events import (
-    ANONYMOUS_RETENTION,
     EventRun,
     merge_anonymous_events,
     purge_expired_anonymous_events,
@@ -32,11 +38,11 @@ from tidings.people.objects import (
     relate,
     unrelate,
 )
+from tidings.people.device_queries import list_anonymous_devices, list_devices
 from tidings.people.queries import (
     find_person,
     list_activities,
     list_anonymous_events,
-    list_devices,
     people_with_email,
 )
 from tidings.people.types import (
@@ -77,6 +83,7 @@ __all__ = [
     "PersonNotFound",
     "PersonRelationship",
     "ResolvedRef",
+    "delete_anonymous_device",
     "delete_device",
     "delete_object",
     "delete_person",
@@ -89,6 +96,7 @@ __all__ = [
     "is_unsubscribed",
     "list_activities",
     "list_anonymous_events",
+    "list_anonymous_devices",
     "list_devices",
     "list_object_relationships",
     "list_object_types",
@@ -105,5 +113,6 @@ __all__ = [
     "suppress_person",
     "unrelate",
     "unsuppress_person",
+    "upsert_anonymous_device",
     "upsert_device",
 ]

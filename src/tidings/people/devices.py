@@ -1,4 +1,8 @@
-"""A person's push devices: upserted by token, at most 25, the least recently used evicted."""
+"""Push devices: a person's, upserted by token, at most 25, the least recently used evicted; and
+those registered before anyone is identified, kept with the anonymous id until an identify merges it.
+
+A mobile SDK registers its push token as soon as it has one, often before login: without keeping
+those devices, a person who signs in would get no push until the app sends the token again."""
 
 from __future__ import annotations
 
@@ -7,12 +11,21 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from tidings.people import queries
+from tidings.people import device_queries as queries
+from tidings.people import queries as people_queries
 from tidings.people.activity import activity_row
-from tidings.people.types import ActivityType, Device, Person
+from tidings.people.anonymous import ANONYMOUS_LATE_WINDOW
+from tidings.people.types import ActivityType, Device, IdentifierKind, Person, ResolvedRef
 from tidings.workspaces import Workspace
 
-__all__ = ["MAX_DEVICES", "delete_device", "upsert_device"]
+__all__ = [
+    "MAX_DEVICES",
+    "adopt_anonymous_devices",
+    "delete_anonymous_device",
+    "delete_device",
+    "upsert_anonymous_device",
+    "upsert_device",
+]
 
 # "We store up to 25 devices. If you add a 26th device, we'll remove the device with the oldest
 # last_used timestamp."
@@ -38,7 +51,7 @@ def upsert_device(
     queries.upsert_device(conn, workspace_id=workspace.id, cio_id=person.cio_id, device=device, now=now)
     if previous is None and len(existing) >= MAX_DEVICES:
         queries.delete_oldest_devices(conn, workspace_id=workspace.id, cio_id=person.cio_id, keep=MAX_DEVICES)
-    queries.insert_activities(
+    people_queries.insert_activities(
         conn,
         [
             activity_row(
@@ -55,7 +68,68 @@ def upsert_device(
 
 def delete_device(conn: Connection, workspace: Workspace, person: Person, *, token: str, now: datetime) -> None:
     if queries.delete_device(conn, workspace_id=workspace.id, cio_id=person.cio_id, token=token):
-        queries.insert_activities(
+        people_queries.insert_activities(
             conn,
             [activity_row(workspace.id, person.cio_id, ActivityType.DEVICE_DELETE, name=token, data={}, now=now)],
         )
+
+
+def upsert_anonymous_device(
+    conn: Connection,
+    workspace: Workspace,
+    *,
+    anonymous_id: str,
+    token: str,
+    platform: str,
+    last_used: datetime,
+    attributes: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Keep a device of an anonymous id; within 5 minutes of the identify that merged the anonymous
+    id it joins that person instead, as a late anonymous event does."""
+    person = _merged_person(conn, workspace, anonymous_id=anonymous_id, now=now)
+    if person is not None:
+        upsert_device(
+            conn, workspace, person, token=token, platform=platform, last_used=last_used, attributes=attributes, now=now
+        )
+        return
+    previous = {d.token: d for d in queries.list_anonymous_devices(conn, workspace_id=workspace.id, anonymous_id=anonymous_id)}
+    merged_attributes = {**(previous[token].attributes if token in previous else {}), **attributes}
+    device = Device(token=token, platform=platform, last_used=last_used, last_status="", attributes=merged_attributes)
+    queries.upsert_anonymous_device(conn, workspace_id=workspace.id, anonymous_id=anonymous_id, device=device, received_at=now)
+
+
+def delete_anonymous_device(
+    conn: Connection, workspace: Workspace, *, anonymous_id: str, token: str, now: datetime
+) -> None:
+    person = _merged_person(conn, workspace, anonymous_id=anonymous_id, now=now)
+    if person is not None:
+        delete_device(conn, workspace, person, token=token, now=now)
+    else:
+        queries.delete_anonymous_device(conn, workspace_id=workspace.id, anonymous_id=anonymous_id, token=token)
+
+
+def adopt_anonymous_devices(
+    conn: Connection, workspace: Workspace, person: Person, *, anonymous_id: str, now: datetime
+) -> int:
+    """Give a person the devices of the anonymous id just merged into them; returns how many."""
+    taken = queries.take_anonymous_devices(conn, workspace_id=workspace.id, anonymous_id=anonymous_id)
+    for device in taken:
+        upsert_device(
+            conn,
+            workspace,
+            person,
+            token=device.token,
+            platform=device.platform,
+            last_used=device.last_used,
+            attributes=device.attributes,
+            now=now,
+        )
+    return len(taken)
+
+
+def _merged_person(conn: Connection, workspace: Workspace, *, anonymous_id: str, now: datetime) -> Person | None:
+    merged = people_queries.find_anonymous_merge(conn, workspace_id=workspace.id, anonymous_id=anonymous_id)
+    if merged is None or now - merged[1] > ANONYMOUS_LATE_WINDOW:
+        return None
+    return people_queries.find_person(conn, workspace_id=workspace.id, ref=ResolvedRef(IdentifierKind.CIO_ID, merged[0]))

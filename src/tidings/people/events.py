@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -12,25 +12,21 @@ from sqlalchemy.engine import Connection
 from tidings.clock import to_unix
 from tidings.people import queries
 from tidings.people.activity import activity_row
+from tidings.people.anonymous import ANONYMOUS_LATE_WINDOW, ANONYMOUS_RETENTION
+from tidings.people.devices import adopt_anonymous_devices
+from tidings.people.device_queries import delete_anonymous_devices_received_before
 from tidings.people.identify import find_or_create_person, person_for
 from tidings.people.identifiers import email_key
 from tidings.people.types import ActivityType, EventType, IdentifierKind, Person, ResolvedRef
 from tidings.workspaces import Workspace
 
 __all__ = [
-    "ANONYMOUS_LATE_WINDOW",
-    "ANONYMOUS_RETENTION",
     "EventRun",
     "merge_anonymous_events",
     "purge_expired_anonymous_events",
     "record_event",
 ]
 
-# Anonymous events that arrive up to 5 minutes after the identify that merged their anonymous id
-# still join the person; after that the anonymous id cannot be reused.
-ANONYMOUS_LATE_WINDOW = timedelta(minutes=5)
-# Unmerged anonymous events are kept 30 days.
-ANONYMOUS_RETENTION = timedelta(days=30)
 
 
 def record_event(
@@ -238,7 +234,8 @@ def _visited(person: Person, visited: int) -> Person:
 def merge_anonymous_events(
     conn: Connection, workspace: Workspace, person: Person, *, anonymous_id: str, now: datetime
 ) -> int:
-    """Attach an anonymous id's events to a person, once; returns how many were attached.
+    """Attach an anonymous id's events and devices to a person, once; returns how many events
+    were attached.
 
     An anonymous id merges into the first person identified with it and is not reusable.
     """
@@ -251,6 +248,7 @@ def merge_anonymous_events(
     count, oldest = queries.attach_anonymous_events(
         conn, workspace_id=workspace.id, anonymous_id=anonymous_id, cio_id=person.cio_id, now=now
     )
+    adopt_anonymous_devices(conn, workspace, person, anonymous_id=anonymous_id, now=now)
     if count:
         queries.insert_activities(
             conn,
@@ -269,5 +267,7 @@ def merge_anonymous_events(
 
 
 def purge_expired_anonymous_events(conn: Connection, *, now: datetime) -> int:
-    """Delete anonymous events nobody was identified with for 30 days; returns how many."""
+    """Delete the anonymous events and devices nobody was identified with for 30 days; returns how
+    many events."""
+    delete_anonymous_devices_received_before(conn, cutoff=now - ANONYMOUS_RETENTION)
     return queries.delete_anonymous_events_received_before(conn, cutoff=now - ANONYMOUS_RETENTION)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
-from tidings.people import object_queries, queries
+from tidings.people import device_queries, object_queries, queries
 from tidings.people.activity import activity_row
 from tidings.people.attributes import fill_missing_attributes
 from tidings.people.devices import MAX_DEVICES
@@ -43,8 +43,8 @@ def merge_people(
         attribute_timestamps=timestamps,
         updated_at=now,
     )
-    secondary_devices = queries.list_devices(conn, workspace_id=workspace.id, cio_id=secondary.cio_id)
-    known_tokens = {d.token for d in queries.list_devices(conn, workspace_id=workspace.id, cio_id=primary.cio_id)}
+    secondary_devices = device_queries.list_devices(conn, workspace_id=workspace.id, cio_id=secondary.cio_id)
+    known_tokens = {d.token for d in device_queries.list_devices(conn, workspace_id=workspace.id, cio_id=primary.cio_id)}
     queries.move_person_data(
         conn, workspace_id=workspace.id, from_cio_id=secondary.cio_id, to_cio_id=primary.cio_id
     )
@@ -56,8 +56,8 @@ def merge_people(
     queries.update_person(conn, workspace_id=workspace.id, person=merged)
     for device in secondary_devices:
         if device.token not in known_tokens:
-            queries.upsert_device(conn, workspace_id=workspace.id, cio_id=primary.cio_id, device=device, now=now)
-    queries.delete_oldest_devices(conn, workspace_id=workspace.id, cio_id=primary.cio_id, keep=MAX_DEVICES)
+            device_queries.upsert_device(conn, workspace_id=workspace.id, cio_id=primary.cio_id, device=device, now=now)
+    device_queries.delete_oldest_devices(conn, workspace_id=workspace.id, cio_id=primary.cio_id, keep=MAX_DEVICES)
     queries.insert_activities(
         conn,
         [

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, String, Table, bindparam, cast, delete, func, insert, literal, select, tuple_, union_all, update
 from sqlalchemy.engine import Connection, Row
 
-from tidings.db.dialect import insert_ignoring_conflicts, insert_many_ignoring_conflicts, upsert
+from tidings.db.dialect import insert_ignoring_conflicts, insert_many_ignoring_conflicts
 from tidings.db.schema import (
     activities,
     anonymous_merges,
@@ -22,7 +22,7 @@ from tidings.db.schema import (
     suppressions,
 )
 from tidings.people.identifiers import email_key
-from tidings.people.types import Activity, Device, IdentifierKind, Person, ResolvedRef
+from tidings.people.types import Activity, IdentifierKind, Person, ResolvedRef
 
 __all__ = [
     "attach_anonymous_events",
@@ -352,61 +352,6 @@ def list_anonymous_events(conn: Connection, *, workspace_id: int, anonymous_id: 
         .limit(limit)
     )
     return [Activity(f"e{row.pk}", row.type, row.name, dict(row.data), row.timestamp) for row in rows]
-
-
-def list_devices(conn: Connection, *, workspace_id: int, cio_id: str) -> list[Device]:
-    rows = conn.execute(
-        select(devices.c.token, devices.c.platform, devices.c.last_used, devices.c.last_status, devices.c.attributes)
-        .where(devices.c.workspace_id == workspace_id, devices.c.cio_id == cio_id)
-        .order_by(devices.c.last_used.desc())
-    )
-    return [Device(row.token, row.platform, row.last_used, row.last_status, dict(row.attributes)) for row in rows]
-
-
-def upsert_device(conn: Connection, *, workspace_id: int, cio_id: str, device: Device, now: datetime) -> None:
-    upsert(
-        conn,
-        devices,
-        {
-            "workspace_id": workspace_id,
-            "cio_id": cio_id,
-            "token": device.token,
-            "platform": device.platform,
-            "last_used": device.last_used,
-            "last_status": device.last_status,
-            "attributes": device.attributes,
-            "created_at": now,
-        },
-        key=("workspace_id", "cio_id", "token"),
-        update=("platform", "last_used", "last_status", "attributes"),
-    )
-
-
-def delete_device(conn: Connection, *, workspace_id: int, cio_id: str, token: str) -> bool:
-    result = conn.execute(
-        delete(devices).where(devices.c.workspace_id == workspace_id, devices.c.cio_id == cio_id, devices.c.token == token)
-    )
-    return result.rowcount > 0
-
-
-def count_devices(conn: Connection, *, workspace_id: int, cio_id: str) -> int:
-    statement = select(func.count()).where(devices.c.workspace_id == workspace_id, devices.c.cio_id == cio_id)
-    return (conn.execute(statement)).scalar_one()
-
-
-def delete_oldest_devices(conn: Connection, *, workspace_id: int, cio_id: str, keep: int) -> None:
-    """Keep the `keep` most recently used devices of a person and delete the rest."""
-    kept = (
-        select(devices.c.token)
-        .where(devices.c.workspace_id == workspace_id, devices.c.cio_id == cio_id)
-        .order_by(devices.c.last_used.desc(), devices.c.created_at.desc())
-        .limit(keep)
-    )
-    conn.execute(
-        delete(devices).where(
-            devices.c.workspace_id == workspace_id, devices.c.cio_id == cio_id, devices.c.token.not_in(kept.scalar_subquery())
-        )
-    )
 
 
 def _suppression_key(ref: ResolvedRef) -> tuple[str, str]:

@@ -65,23 +65,9 @@ def apply_message(
         case UnsuppressPerson():
             people.unsuppress_person(conn, workspace, ref=resolve(message.person, workspace))
         case UpsertDevice():
-            person = people.find_or_create_person(
-                conn, workspace, ref=resolve(message.person, workspace), now=now
-            )
-            people.upsert_device(
-                conn,
-                workspace,
-                person,
-                token=message.token,
-                platform=message.platform,
-                last_used=message.last_used or message.received_at,
-                attributes=message.attributes,
-                now=now,
-            )
+            _upsert_device(conn, workspace, message, now=now)
         case DeleteDevice():
-            person = people.find_person(conn, workspace_id=workspace.id, ref=resolve(message.person, workspace))
-            if person is not None:
-                people.delete_device(conn, workspace, person, token=message.token, now=now)
+            _delete_device(conn, workspace, message, now=now)
         case IdentifyObject():
             _identify_object(conn, workspace, message, now=now)
         case DeleteObject():
@@ -133,6 +119,34 @@ def _identify(conn: Connection, workspace: Workspace, message: Identify, *, now:
     _change_relationships(
         conn, workspace, person, add=message.add_relationships, delete=message.delete_relationships, now=now
     )
+
+
+def _upsert_device(conn: Connection, workspace: Workspace, message: UpsertDevice, *, now: datetime) -> None:
+    device = {
+        "token": message.token,
+        "platform": message.platform,
+        "last_used": message.last_used or message.received_at,
+        "attributes": message.attributes,
+        "now": now,
+    }
+    if message.person is None:
+        assert message.anonymous_id, "ingest must name a device's person or anonymous id"
+        people.upsert_anonymous_device(conn, workspace, anonymous_id=message.anonymous_id, **device)
+        return
+    person = people.find_or_create_person(conn, workspace, ref=resolve(message.person, workspace), now=now)
+    people.upsert_device(conn, workspace, person, **device)
+
+
+def _delete_device(conn: Connection, workspace: Workspace, message: DeleteDevice, *, now: datetime) -> None:
+    if message.person is None:
+        assert message.anonymous_id, "ingest must name a device's person or anonymous id"
+        people.delete_anonymous_device(
+            conn, workspace, anonymous_id=message.anonymous_id, token=message.token, now=now
+        )
+        return
+    person = people.find_person(conn, workspace_id=workspace.id, ref=resolve(message.person, workspace))
+    if person is not None:
+        people.delete_device(conn, workspace, person, token=message.token, now=now)
 
 
 def _identify_object(conn: Connection, workspace: Workspace, message: IdentifyObject, *, now: datetime) -> None:

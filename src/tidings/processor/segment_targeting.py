@@ -57,7 +57,7 @@ def _touches(message: Message, workspace: Workspace) -> list[tuple[PersonRef, se
             return [(message.person, Reads(attributes=attributes, object_type_ids=frozenset(types)))]
         case Track() | Page() | Screen() if message.person is not None:
             return [(message.person, Reads(events=frozenset({(EVENT_TYPES[type(message)], message.name)})))]
-        case UpsertDevice() | DeleteDevice():
+        case UpsertDevice() | DeleteDevice() if message.person is not None:
             return [(message.person, Reads(has_devices=True))]
         case Relate() | Unrelate():
             types = {(r.object if isinstance(r, RelatedObject) else r).type_id for r in message.objects}
