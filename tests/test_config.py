@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tidings.config import SmtpSettings, StartTlsMode, load_settings
+from tidings.config import SMTP_ROUTES, SmtpRoute, SmtpSettings, StartTlsMode, load_settings
 from tidings.errors import InvalidInput
+from tidings.messaging import MessageType
 
 
 class TestSmtpSettings:
@@ -61,3 +62,44 @@ class TestSmtpSettings:
         with pytest.raises(InvalidInput) as caught:
             load_settings({"TIDINGS_SMTP_TLS": "1", "TIDINGS_SMTP_STARTTLS": "required"})
         assert caught.value.field == "TIDINGS_SMTP_STARTTLS"
+
+
+class TestSmtpRoutes:
+    ROUTED = {
+        "TIDINGS_SMTP_HOST": "smtp.example.com",
+        "TIDINGS_SMTP_SERVERS": "receipts, bulk",
+        "TIDINGS_SMTP_RECEIPTS_HOST": "receipts.example.com",
+        "TIDINGS_SMTP_RECEIPTS_ROUTE": "transactional",
+        "TIDINGS_SMTP_BULK_HOST": "bulk.example.com",
+        "TIDINGS_SMTP_BULK_PORT": "2525",
+        "TIDINGS_SMTP_BULK_ROUTE": "Newsletter, triggered_broadcast",
+    }
+
+    def test_each_named_server_carries_its_kinds_of_email(self) -> None:
+        routes = load_settings(self.ROUTED).smtp_routes
+
+        assert routes == (
+            SmtpRoute("receipts", frozenset({"transactional"}), SmtpSettings(host="receipts.example.com")),
+            SmtpRoute("bulk", frozenset({"newsletter", "triggered_broadcast"}), SmtpSettings(host="bulk.example.com", port=2525)),
+        )
+
+    def test_routes_name_the_kinds_of_email_messaging_knows(self) -> None:
+        assert SMTP_ROUTES == {kind.value for kind in MessageType}
+
+    @pytest.mark.parametrize(
+        ("changes", "field", "reason"),
+        [
+            ({"TIDINGS_SMTP_HOST": ""}, "TIDINGS_SMTP_HOST", "required when TIDINGS_SMTP_SERVERS is set"),
+            ({"TIDINGS_SMTP_BULK_HOST": ""}, "TIDINGS_SMTP_BULK_HOST", "required for the SMTP server 'bulk'"),
+            ({"TIDINGS_SMTP_BULK_ROUTE": ""}, "TIDINGS_SMTP_BULK_ROUTE", "must name the kinds of email"),
+            ({"TIDINGS_SMTP_BULK_ROUTE": "everything"}, "TIDINGS_SMTP_BULK_ROUTE", "got everything"),
+            ({"TIDINGS_SMTP_BULK_ROUTE": "transactional"}, "TIDINGS_SMTP_BULK_ROUTE", "already sent through 'receipts'"),
+            ({"TIDINGS_SMTP_BULK_PORT": "25"}, "TIDINGS_SMTP_BULK_PORT", "port 25 is not allowed"),
+            ({"TIDINGS_SMTP_SERVERS": "a-b"}, "TIDINGS_SMTP_SERVERS", "letters, digits and underscores"),
+            ({"TIDINGS_SMTP_SERVERS": "bulk,BULK"}, "TIDINGS_SMTP_SERVERS", "must differ"),
+        ],
+    )
+    def test_misconfigured_route_is_named(self, changes: dict[str, str], field: str, reason: str) -> None:
+        with pytest.raises(InvalidInput, match=reason) as caught:
+            load_settings({**self.ROUTED, **changes})
+        assert caught.value.field == field

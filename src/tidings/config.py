@@ -22,6 +22,8 @@ __all__ = [
     "ProcessorSettings",
     "ServerSettings",
     "Settings",
+    "SMTP_ROUTES",
+    "SmtpRoute",
     "SmtpSettings",
     "StartTlsMode",
     "load_settings",
@@ -89,13 +91,31 @@ class SmtpSettings:
     max_connections: int = 4
 
 
+# The kinds of email Customer.io lets a workspace send through a server of their own (its "Multiple
+# SMTP servers" routes); the values of tidings.messaging.MessageType.
+SMTP_ROUTES = frozenset(
+    {"transactional", "newsletter", "segment_triggered", "event_triggered", "triggered_broadcast"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpRoute:
+    """Another SMTP server, for the kinds of email in `message_types`; the rest use `smtp`."""
+
+    name: str
+    message_types: frozenset[str]
+    smtp: SmtpSettings
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     processor: ProcessorSettings = field(default_factory=ProcessorSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    # The server for every email no route claims ("All Emails" at Customer.io).
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    smtp_routes: tuple[SmtpRoute, ...] = ()
 
 
 def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -124,18 +144,52 @@ def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
             level=env.get("TIDINGS_LOG_LEVEL", _log_level, "INFO"),
             format=env.get("TIDINGS_LOG_FORMAT", _log_format, "json"),
         ),
-        smtp=SmtpSettings(
-            host=env.get("TIDINGS_SMTP_HOST", str, None),
-            port=env.get("TIDINGS_SMTP_PORT", _smtp_port, 587),
-            username=env.get("TIDINGS_SMTP_USERNAME", str, None),
-            password=env.get("TIDINGS_SMTP_PASSWORD", str, None),
-            starttls=env.get("TIDINGS_SMTP_STARTTLS", _starttls_mode, StartTlsMode.OPPORTUNISTIC),
-            tls=env.get("TIDINGS_SMTP_TLS", _boolean, False),
-            timeout_seconds=env.get("TIDINGS_SMTP_TIMEOUT_SECONDS", _positive_float, 30.0),
-            max_connections=env.get("TIDINGS_SMTP_MAX_CONNECTIONS", _positive_int, 4),
-        ),
+        smtp=_smtp_settings(env, "TIDINGS_SMTP_"),
+        smtp_routes=_smtp_routes(env),
     )
     return _apply_overrides(settings, overrides)
+
+
+def _smtp_settings(env: _Environment, prefix: str) -> SmtpSettings:
+    return SmtpSettings(
+        host=env.get(f"{prefix}HOST", str, None),
+        port=env.get(f"{prefix}PORT", _smtp_port, 587),
+        username=env.get(f"{prefix}USERNAME", str, None),
+        password=env.get(f"{prefix}PASSWORD", str, None),
+        starttls=env.get(f"{prefix}STARTTLS", _starttls_mode, StartTlsMode.OPPORTUNISTIC),
+        tls=env.get(f"{prefix}TLS", _boolean, False),
+        timeout_seconds=env.get(f"{prefix}TIMEOUT_SECONDS", _positive_float, 30.0),
+        max_connections=env.get(f"{prefix}MAX_CONNECTIONS", _positive_int, 4),
+    )
+
+
+def _smtp_routes(env: _Environment) -> tuple[SmtpRoute, ...]:
+    """The servers `TIDINGS_SMTP_SERVERS` names, each configured as `TIDINGS_SMTP_<NAME>_*` with the
+    same keys as the default server plus `_ROUTE`, the kinds of email it carries."""
+    names = env.get("TIDINGS_SMTP_SERVERS", _names, ())
+    routes = []
+    claimed: dict[str, str] = {}
+    for name in names:
+        prefix = f"TIDINGS_SMTP_{name.upper()}_"
+        smtp = _smtp_settings(env, prefix)
+        if smtp.host is None:
+            raise InvalidInput(f"{prefix}HOST is required for the SMTP server {name!r}", field=f"{prefix}HOST")
+        message_types = env.get(f"{prefix}ROUTE", _route, frozenset())
+        if not message_types:
+            raise InvalidInput(f"{prefix}ROUTE must name the kinds of email {name!r} sends", field=f"{prefix}ROUTE")
+        for message_type in sorted(message_types):
+            if message_type in claimed:
+                raise InvalidInput(
+                    f"{prefix}ROUTE: {message_type} is already sent through {claimed[message_type]!r}",
+                    field=f"{prefix}ROUTE",
+                )
+            claimed[message_type] = name
+        _check_tls(smtp, prefix)
+        routes.append(SmtpRoute(name=name, message_types=message_types, smtp=smtp))
+    if routes and env.get("TIDINGS_SMTP_HOST", str, None) is None:
+        # Customer.io keeps one server on "All Emails" as the fallback.
+        raise InvalidInput("TIDINGS_SMTP_HOST is required when TIDINGS_SMTP_SERVERS is set", field="TIDINGS_SMTP_HOST")
+    return tuple(routes)
 
 
 def _apply_overrides(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
@@ -147,12 +201,16 @@ def _apply_overrides(settings: Settings, overrides: Mapping[str, Any]) -> Settin
         settings = dataclasses.replace(settings, **{section_name: dataclasses.replace(section, **{field_name: value})})
     if (settings.server.tls_certificate is None) != (settings.server.tls_key is None):
         raise InvalidInput("TLS needs both a certificate and a key", field="TIDINGS_TLS_CERTIFICATE")
-    if settings.smtp.tls and settings.smtp.starttls is StartTlsMode.REQUIRED:
-        raise InvalidInput(
-            "TIDINGS_SMTP_TLS connects with TLS from the start; STARTTLS cannot also be required",
-            field="TIDINGS_SMTP_STARTTLS",
-        )
+    _check_tls(settings.smtp, "TIDINGS_SMTP_")
     return settings
+
+
+def _check_tls(smtp: SmtpSettings, prefix: str) -> None:
+    if smtp.tls and smtp.starttls is StartTlsMode.REQUIRED:
+        raise InvalidInput(
+            f"{prefix}TLS connects with TLS from the start; STARTTLS cannot also be required",
+            field=f"{prefix}STARTTLS",
+        )
 
 
 class _Environment:
@@ -212,6 +270,24 @@ def _boolean(raw: str) -> bool:
     if lowered in {"0", "false", "no", "off"}:
         return False
     raise ValueError(f"must be true or false, got {raw!r}")
+
+
+def _names(raw: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in raw.split(",") if name.strip())
+    for name in names:
+        if not name.replace("_", "").isalnum():
+            raise ValueError(f"server names may hold letters, digits and underscores, got {name!r}")
+    if len({name.upper() for name in names}) != len(names):
+        raise ValueError("server names must differ")
+    return names
+
+
+def _route(raw: str) -> frozenset[str]:
+    kinds = frozenset(kind.strip().lower() for kind in raw.split(",") if kind.strip())
+    unknown = kinds - SMTP_ROUTES
+    if unknown:
+        raise ValueError(f"must be among {', '.join(sorted(SMTP_ROUTES))}, got {', '.join(sorted(unknown))}")
+    return kinds
 
 
 def _log_level(raw: str) -> str:

@@ -10,7 +10,7 @@ from tidings.clock import Clock, SystemClock
 from tidings.config import Settings
 from tidings.db import Database
 from tidings.log import LogWriter
-from tidings.messaging import Channel, OutboundEmail, Sender, SmtpChannel
+from tidings.messaging import Channel, EmailRouter, MessageType, OutboundEmail, Sender, SmtpChannel
 from tidings.processor import Processor
 from tidings.scheduler import Scheduler
 from tidings.segments import SegmentWorker
@@ -94,5 +94,15 @@ def public_url(settings: Settings) -> str:
     return f"{scheme}://{server.host}:{server.port}"
 
 
-def _smtp_channel(settings: Settings, clock: Clock) -> SmtpChannel | None:
-    return SmtpChannel(settings.smtp, clock=clock) if settings.smtp.host else None
+def _smtp_channel(settings: Settings, clock: Clock) -> Channel[OutboundEmail] | None:
+    """The configured SMTP server, or with routes, a router sending each kind of email through its own."""
+    if not settings.smtp.host:
+        return None
+    default = SmtpChannel(settings.smtp, clock=clock)
+    if not settings.smtp_routes:
+        return default
+    routes = {}
+    for route in settings.smtp_routes:
+        channel = SmtpChannel(route.smtp, clock=clock)
+        routes.update({MessageType(message_type): channel for message_type in route.message_types})
+    return EmailRouter(default=default, routes=routes)
