@@ -1,4 +1,5 @@
-"""Deliveries through the App API: `GET /v1/messages`, `/v1/messages/{id}`, `/v1/customers/{id}/messages`.
+"""Deliveries through the App API: `GET /v1/messages`, `/v1/messages/{id}`, `/v1/customers/{id}/messages`,
+`/v1/transactional/{id}/messages`.
 
 Shaped as Customer.io's message objects: the recipient, subject, and a `metrics` map of the unix
 time each milestone was reached; the content is left out when retention was disabled.
@@ -82,7 +83,32 @@ def messages_router(services: Services, auth: Authenticator) -> APIRouter:
 
         return _page(await services.db.read(read), limit)
 
+    async def template_messages(
+        request: Request, message_id: str, start: str | None = None, limit: int = _PAGE_DEFAULT
+    ) -> Response:
+        """Deliveries of one transactional message (by number or trigger name), newest first."""
+        workspace = await auth.app_workspace(request)
+        _check_limit(limit)
+        before = decode_cursor(start) if start else None
+
+        def read(conn: Connection) -> list[tuple[Delivery, Person | None]]:
+            template = messaging.find_template(conn, workspace_id=workspace.id, reference=message_id)
+            if template is None:
+                raise NotFound("transactional message not found")
+            page = messaging.list_deliveries(
+                conn,
+                workspace_id=workspace.id,
+                cio_id=None,
+                before=before,
+                limit=limit + 1,
+                transactional_message_id=template.id,
+            )
+            return [(d, _person(conn, workspace.id, d.cio_id)) for d in page]
+
+        return _page(await services.db.read(read), limit)
+
     router.add_api_route("/messages", list_messages, methods=["GET"])
+    router.add_api_route("/transactional/{message_id:segment}/messages", template_messages, methods=["GET"])
     router.add_api_route("/messages/{message_id:segment}", get_message, methods=["GET"])
     router.add_api_route("/customers/{identifier:segment}/messages", customer_messages, methods=["GET"])
     return router

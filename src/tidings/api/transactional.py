@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy.engine import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -26,6 +27,13 @@ from tidings.messaging import TransactionalMessage
 from tidings.services import Services
 
 __all__ = ["transactional_router"]
+
+_DEFAULT_STEPS = {
+    messaging.MetricPeriod.HOURS: 24,
+    messaging.MetricPeriod.DAYS: 30,
+    messaging.MetricPeriod.WEEKS: 12,
+    messaging.MetricPeriod.MONTHS: 12,
+}
 
 _SENDERS: dict[str, Callable[..., SendMessage]] = {
     "email": transactional.email,
@@ -113,11 +121,36 @@ def transactional_router(services: Services, auth: Authenticator) -> APIRouter:
         )
         return FastJSONResponse({"message": _template(template)})
 
+    async def metrics(request: Request, message_id: str, period: str = "days", steps: int | None = None) -> Response:
+        """Counts per milestone of a template's deliveries over the last `steps` periods, as
+        Customer.io's `GET /v1/transactional/{id}/metrics` returns them."""
+        workspace = await auth.app_workspace(request)
+        try:
+            metric_period = messaging.MetricPeriod(period)
+        except ValueError:
+            raise InvalidInput("period must be one of: hours, days, weeks, months", field="period") from None
+
+        def read(conn: Connection) -> dict[str, list[int]]:
+            template = messaging.find_template(conn, workspace_id=workspace.id, reference=message_id)
+            if template is None:
+                raise NotFound("transactional message not found")
+            return messaging.template_metrics(
+                conn,
+                workspace_id=workspace.id,
+                transactional_message_id=template.id,
+                period=metric_period,
+                steps=steps or _DEFAULT_STEPS[metric_period],
+                now=services.clock.now(),
+            )
+
+        return FastJSONResponse({"metric": {"series": await services.db.read(read)}})
+
     for channel in _SENDERS:
         router.add_api_route(f"/send/{channel}", send(channel), methods=["POST"], response_class=FastJSONResponse)
     router.add_api_route("/transactional", create, methods=["POST"])
     router.add_api_route("/transactional", list_all, methods=["GET"])
     router.add_api_route("/transactional/{message_id:segment}", get_one, methods=["GET"])
+    router.add_api_route("/transactional/{message_id:segment}/metrics", metrics, methods=["GET"])
     router.add_api_route("/transactional/{message_id}", update, methods=["PUT"])
     return router
 

@@ -14,6 +14,7 @@ from tidings.messaging.delivery_reports import (
     list_delivery_reports,
     record_delivery_report,
 )
+from tidings.messaging.metric_series import MetricPeriod, count_series, template_metrics
 from tidings.messaging.metrics import apply_delivery_metric, record_delivery_activity
 from tidings.messaging.queries import (
     find_delivery,
@@ -104,6 +105,10 @@ __all__: list[str] = [
     "record_delivery_activity",
     "update_delivery",
     "update_transactional_message",
+    # Metric series (reporting endpoints)
+    "MetricPeriod",
+    "count_series",
+    "template_metrics",
     # Delivery reports
     "DELIVERY_METRICS",
     "DeliveryReport",

@@ -31,6 +31,7 @@ __all__ = [
     "insert_transactional_message",
     "is_email_suppressed",
     "list_deliveries",
+    "list_template_milestones",
     "list_transactional_messages",
     "update_delivery",
     "update_transactional_message",
@@ -191,8 +192,10 @@ def list_deliveries(
     cio_id: str | None,
     before: tuple[datetime, str] | None,
     limit: int,
+    transactional_message_id: int | None = None,
 ) -> list[Delivery]:
-    """Deliveries newest first (of one person when `cio_id` is given), continuing after `before`."""
+    """Deliveries newest first (of one person when `cio_id` is given, of one template when
+    `transactional_message_id` is), continuing after `before`."""
     statement = (
         select(deliveries)
         .where(deliveries.c.workspace_id == workspace_id)
@@ -201,9 +204,25 @@ def list_deliveries(
     )
     if cio_id is not None:
         statement = statement.where(deliveries.c.cio_id == cio_id)
+    if transactional_message_id is not None:
+        statement = statement.where(deliveries.c.transactional_message_id == transactional_message_id)
     if before is not None:
         statement = statement.where(tuple_(deliveries.c.created_at, deliveries.c.id) < tuple_(*before))
     return [_delivery(row) for row in conn.execute(statement)]
+
+
+def list_template_milestones(
+    conn: Connection, *, workspace_id: int, transactional_message_id: int, since: datetime
+) -> list[tuple[datetime, dict[str, int]]]:
+    """(created_at, milestones) of a template's deliveries that changed since `since`."""
+    rows = conn.execute(
+        select(deliveries.c.created_at, deliveries.c.milestones).where(
+            deliveries.c.workspace_id == workspace_id,
+            deliveries.c.transactional_message_id == transactional_message_id,
+            deliveries.c.updated_at >= since,
+        )
+    )
+    return [(row.created_at, dict(row.milestones)) for row in rows]
 
 
 def claim_due_deliveries(
