@@ -154,3 +154,39 @@ async def test_delivery_events_are_recorded_by_delivery_id(track: TrackDriver) -
 
     (report,) = await track.delivery_reports("dlv-9")
     assert (report.metric, report.recipient, to_unix(report.timestamp)) == ("opened", "tok", 1772000000)
+
+
+async def test_identify_anonymous_relationships_carry_over_to_the_person_identified(track: TrackDriver) -> None:
+    response = await track.entities(
+        obj("identify_anonymous", anonymous_id="anon-1", attributes={"name": "Acme Corp"}),
+        obj(
+            "identify_anonymous",
+            {"object_type_id": "2", "object_id": "course-1"},
+            cio_relationships=[{"identifiers": {"anonymous_id": "anon-1"}, "relationship_attributes": {"role": "student"}}],
+        ),
+        obj("identify_anonymous", {"object_type_id": "1", "object_id": "doomed"}, anonymous_id="anon-1"),
+        obj("delete", {"object_type_id": "1", "object_id": "doomed"}),
+    )
+    assert response.status_code == 200, response.text
+    await track.processed()
+    acme = await track.object(1, "acme")
+    assert acme is not None and acme["attributes"] == {"name": "Acme Corp"}
+
+    await track.call("PUT", "/api/v1/customers/42", {"anonymous_id": "anon-1"})
+    await track.processed()
+
+    related = {(r["object_type_id"], r["identifiers"]["object_id"]): r["attributes"] for r in await track.relationships("42")}
+    assert related == {("1", "acme"): {}, ("2", "course-1"): {"role": "student"}}
+
+
+async def test_identify_anonymous_needs_an_anonymous_id(track: TrackDriver) -> None:
+    response = await track.entities(
+        obj("identify_anonymous"),
+        obj("identify_anonymous", cio_relationships=[{"identifiers": {"id": "42"}}]),
+    )
+
+    assert response.status_code == 207
+    assert [(e["batch_index"], e["field"]) for e in response.json()["errors"]] == [
+        (0, "anonymous_id"),
+        (1, "cio_relationships[0].identifiers.anonymous_id"),
+    ]

@@ -265,6 +265,20 @@ anonymous_devices = Table(
     Index("ix_anonymous_devices_received_at", "received_at"),
 )
 
+# Relationships to objects of people known only by an anonymous id (Track v2 `identify_anonymous`):
+# they carry over to the person an identify merges the anonymous id into.
+anonymous_relationships = Table(
+    "anonymous_relationships",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True),
+    Column("anonymous_id", String(150), primary_key=True),
+    Column("cio_object_id", String(32), primary_key=True),
+    Column("attributes", Json, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Index("ix_anonymous_relationships_object", "workspace_id", "cio_object_id"),
+    Index("ix_anonymous_relationships_received_at", "received_at"),
+)
+
 object_types = Table(
     "object_types",
     metadata,

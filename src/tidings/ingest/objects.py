@@ -12,14 +12,16 @@ import msgspec
 
 from tidings.errors import InvalidInput, LimitExceeded
 from tidings.ingest.limits import IngestLimits
-from tidings.log import ObjectRef, PersonRef, RelatedObject, RelatedPerson
+from tidings.log import ObjectRef, PersonRef, RelatedAnonymous, RelatedObject, RelatedPerson
 
 __all__ = [
     "MAX_OBJECT_ATTRIBUTES_BYTES",
+    "anonymous_identifier",
     "object_attributes",
     "object_ref",
     "object_type_id",
     "person_identifiers",
+    "related_anonymous",
     "related_objects",
     "related_people",
     "relationship_attributes",
@@ -134,6 +136,33 @@ def related_people(value: Any, *, field: str, limits: IngestLimits) -> list[Rela
         )
         for index, entry in _entries(value, field=field)
     ]
+
+
+def related_anonymous(value: Any, *, field: str, limits: IngestLimits) -> list[RelatedAnonymous]:
+    """`[{"identifiers": {"anonymous_id": ...}, "relationship_attributes": {...}}, ...]`, Track v2
+    `identify_anonymous` relationships."""
+    related = []
+    for index, entry in _entries(value, field=field):
+        identifiers = entry.get("identifiers")
+        anonymous_id = identifiers.get("anonymous_id") if isinstance(identifiers, dict) else None
+        related.append(
+            RelatedAnonymous(
+                anonymous_id=anonymous_identifier(anonymous_id, field=f"{field}[{index}].identifiers.anonymous_id", limits=limits),
+                attributes=relationship_attributes(
+                    entry.get("relationship_attributes"), field=f"{field}[{index}].relationship_attributes"
+                ),
+            )
+        )
+    return related
+
+
+def anonymous_identifier(value: Any, *, field: str, limits: IngestLimits) -> str:
+    if not isinstance(value, (str, int)) or isinstance(value, bool) or value == "":
+        raise InvalidInput(f"{field} is required and must be a string", field=field)
+    value = str(value)
+    if len(value) > limits.identifier_chars:
+        raise LimitExceeded(f"{field} cannot be longer than {limits.identifier_chars} characters", field=field)
+    return value
 
 
 def v1_relationships(value: Any, *, limits: IngestLimits) -> tuple[list[RelatedObject], list[ObjectRef]]:

@@ -17,9 +17,11 @@ import msgspec
 from tidings.errors import InvalidInput, LimitExceeded
 from tidings.ingest.limits import IngestLimits
 from tidings.ingest.objects import (
+    anonymous_identifier,
     object_attributes,
     object_ref,
     person_identifiers,
+    related_anonymous,
     related_objects,
     related_people,
 )
@@ -32,8 +34,10 @@ from tidings.log import (
     IdentifyObject,
     Merge,
     Message,
+    ObjectRef,
     PersonRef,
     Relate,
+    RelatedAnonymous,
     ReportDelivery,
     SuppressPerson,
     Unrelate,
@@ -156,9 +160,9 @@ def _delete_device(value: dict[str, Any], person: PersonRef, received_at: dateti
 
 
 def _object(value: dict[str, Any], action: Any, *, received_at: datetime, limits: IngestLimits) -> Message:
-    if action == "identify_anonymous":
-        raise InvalidInput("identify_anonymous is not supported yet: relate objects to identified people", field="action")
     ref = object_ref(value.get("identifiers"), field="identifiers", limits=limits)
+    if action == "identify_anonymous":
+        return _identify_anonymous(value, ref, received_at=received_at, limits=limits)
     if action == "identify":
         return IdentifyObject(
             received_at=received_at,
@@ -175,7 +179,26 @@ def _object(value: dict[str, Any], action: Any, *, received_at: datetime, limits
         people = related_people(value.get("cio_relationships"), field="cio_relationships", limits=limits)
         return UnrelateObject(received_at=received_at, object=ref, people=[entry.person for entry in people])
     raise InvalidInput(
-        "action must be one of: add_relationships, delete, delete_relationships, identify", field="action"
+        "action must be one of: add_relationships, delete, delete_relationships, identify, identify_anonymous",
+        field="action",
+    )
+
+
+def _identify_anonymous(
+    value: dict[str, Any], ref: ObjectRef, *, received_at: datetime, limits: IngestLimits
+) -> IdentifyObject:
+    """An object related to people known only by anonymous ids: those in `cio_relationships`, or
+    the one `anonymous_id` names (Customer.io's example uses that form)."""
+    related = related_anonymous(value.get("cio_relationships") or [], field="cio_relationships", limits=limits)
+    if value.get("anonymous_id") not in (None, ""):
+        related.append(RelatedAnonymous(anonymous_identifier(value["anonymous_id"], field="anonymous_id", limits=limits)))
+    if not related:
+        raise InvalidInput("anonymous_id is required for identify_anonymous", field="anonymous_id")
+    return IdentifyObject(
+        received_at=received_at,
+        object=ref,
+        attributes=object_attributes(value.get("attributes"), field="attributes"),
+        add_anonymous_relationships=related,
     )
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "Page",
     "PersonRef",
     "Relate",
+    "RelatedAnonymous",
     "RelatedObject",
     "RelatedPerson",
     "ReportDelivery",
@@ -73,6 +74,13 @@ class RelatedPerson(msgspec.Struct, frozen=True, omit_defaults=True):
     """A relationship seen from the object: the person, and the relationship's attributes."""
 
     person: PersonRef
+    attributes: dict[str, Any] = {}
+
+
+class RelatedAnonymous(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A relationship seen from the object, to someone known only by an anonymous id."""
+
+    anonymous_id: str
     attributes: dict[str, Any] = {}
 
 
@@ -157,6 +165,8 @@ class IdentifyObject(_Base, tag="object_identify"):
     object: ObjectRef
     attributes: dict[str, Any] = {}
     add_relationships: list[RelatedPerson] = []
+    # Track v2 `identify_anonymous`: carried over to the person an identify merges the id into.
+    add_anonymous_relationships: list[RelatedAnonymous] = []
 
 
 class DeleteObject(_Base, tag="object_delete"):

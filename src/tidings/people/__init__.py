@@ -36,6 +36,7 @@ from tidings.people.objects import (
     find_object,
     identify_object,
     relate,
+    relate_anonymous,
     unrelate,
 )
 from tidings.people.device_queries import list_anonymous_devices, list_devices
@@ -109,6 +110,7 @@ __all__ = [
     "record_activity",
     "record_event",
     "relate",
+    "relate_anonymous",
     "resolve_user_id",
     "suppress_person",
     "unrelate",

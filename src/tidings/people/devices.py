@@ -14,8 +14,8 @@ from sqlalchemy.engine import Connection
 from tidings.people import device_queries as queries
 from tidings.people import queries as people_queries
 from tidings.people.activity import activity_row
-from tidings.people.anonymous import ANONYMOUS_LATE_WINDOW
-from tidings.people.types import ActivityType, Device, IdentifierKind, Person, ResolvedRef
+from tidings.people.anonymous import late_joiner
+from tidings.people.types import ActivityType, Device, Person
 from tidings.workspaces import Workspace
 
 __all__ = [
@@ -87,7 +87,7 @@ def upsert_anonymous_device(
 ) -> None:
     """Keep a device of an anonymous id; within 5 minutes of the identify that merged the anonymous
     id it joins that person instead, as a late anonymous event does."""
-    person = _merged_person(conn, workspace, anonymous_id=anonymous_id, now=now)
+    person = late_joiner(conn, workspace, anonymous_id=anonymous_id, now=now)
     if person is not None:
         upsert_device(
             conn, workspace, person, token=token, platform=platform, last_used=last_used, attributes=attributes, now=now
@@ -102,7 +102,7 @@ def upsert_anonymous_device(
 def delete_anonymous_device(
     conn: Connection, workspace: Workspace, *, anonymous_id: str, token: str, now: datetime
 ) -> None:
-    person = _merged_person(conn, workspace, anonymous_id=anonymous_id, now=now)
+    person = late_joiner(conn, workspace, anonymous_id=anonymous_id, now=now)
     if person is not None:
         delete_device(conn, workspace, person, token=token, now=now)
     else:
@@ -126,10 +126,3 @@ def adopt_anonymous_devices(
             now=now,
         )
     return len(taken)
-
-
-def _merged_person(conn: Connection, workspace: Workspace, *, anonymous_id: str, now: datetime) -> Person | None:
-    merged = people_queries.find_anonymous_merge(conn, workspace_id=workspace.id, anonymous_id=anonymous_id)
-    if merged is None or now - merged[1] > ANONYMOUS_LATE_WINDOW:
-        return None
-    return people_queries.find_person(conn, workspace_id=workspace.id, ref=ResolvedRef(IdentifierKind.CIO_ID, merged[0]))

@@ -15,6 +15,8 @@ from tidings.people.activity import activity_row
 from tidings.people.anonymous import ANONYMOUS_LATE_WINDOW, ANONYMOUS_RETENTION
 from tidings.people.devices import adopt_anonymous_devices
 from tidings.people.device_queries import delete_anonymous_devices_received_before
+from tidings.people.object_queries import delete_anonymous_relationships_received_before
+from tidings.people.objects import adopt_anonymous_relationships
 from tidings.people.identify import find_or_create_person, person_for
 from tidings.people.identifiers import email_key
 from tidings.people.types import ActivityType, EventType, IdentifierKind, Person, ResolvedRef
@@ -234,8 +236,8 @@ def _visited(person: Person, visited: int) -> Person:
 def merge_anonymous_events(
     conn: Connection, workspace: Workspace, person: Person, *, anonymous_id: str, now: datetime
 ) -> int:
-    """Attach an anonymous id's events and devices to a person, once; returns how many events
-    were attached.
+    """Attach an anonymous id's events, devices and relationships to a person, once; returns how
+    many events were attached.
 
     An anonymous id merges into the first person identified with it and is not reusable.
     """
@@ -249,6 +251,7 @@ def merge_anonymous_events(
         conn, workspace_id=workspace.id, anonymous_id=anonymous_id, cio_id=person.cio_id, now=now
     )
     adopt_anonymous_devices(conn, workspace, person, anonymous_id=anonymous_id, now=now)
+    adopt_anonymous_relationships(conn, workspace, person, anonymous_id=anonymous_id, now=now)
     if count:
         queries.insert_activities(
             conn,
@@ -267,7 +270,8 @@ def merge_anonymous_events(
 
 
 def purge_expired_anonymous_events(conn: Connection, *, now: datetime) -> int:
-    """Delete the anonymous events and devices nobody was identified with for 30 days; returns how
-    many events."""
+    """Delete the anonymous events, devices and relationships nobody was identified with for 30
+    days; returns how many events."""
     delete_anonymous_devices_received_before(conn, cutoff=now - ANONYMOUS_RETENTION)
+    delete_anonymous_relationships_received_before(conn, cutoff=now - ANONYMOUS_RETENTION)
     return queries.delete_anonymous_events_received_before(conn, cutoff=now - ANONYMOUS_RETENTION)

@@ -9,11 +9,12 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
 from tidings.db.dialect import insert_ignoring_conflicts, upsert
-from tidings.db.schema import object_types, objects, people, relationships
+from tidings.db.schema import anonymous_relationships, object_types, objects, people, relationships
 from tidings.people.types import Object, ObjectKey, ObjectRelationship, ObjectType, PersonRelationship
 
 __all__ = [
     "count_object_types",
+    "delete_anonymous_relationships_received_before",
     "delete_object",
     "delete_relationship",
     "find_object",
@@ -25,7 +26,9 @@ __all__ = [
     "list_object_types",
     "list_person_relationships",
     "move_relationships",
+    "take_anonymous_relationships",
     "update_object_attributes",
+    "upsert_anonymous_relationship",
     "upsert_relationship",
 ]
 
@@ -130,7 +133,7 @@ def update_object_attributes(conn: Connection, *, workspace_id: int, obj: Object
 
 def delete_object(conn: Connection, *, workspace_id: int, cio_object_id: str) -> None:
     """Remove an object and every relationship to it."""
-    for table in (relationships, objects):
+    for table in (relationships, anonymous_relationships, objects):
         conn.execute(
             delete(table).where(table.c.workspace_id == workspace_id, table.c.cio_object_id == cio_object_id)
         )
@@ -237,3 +240,48 @@ def list_object_relationships(
         )
         for row in conn.execute(statement)
     ]
+
+
+def upsert_anonymous_relationship(
+    conn: Connection,
+    *,
+    workspace_id: int,
+    anonymous_id: str,
+    cio_object_id: str,
+    attributes: dict[str, Any],
+    received_at: datetime,
+) -> None:
+    """Relate an anonymous id to an object; relating them again replaces the attributes."""
+    upsert(
+        conn,
+        anonymous_relationships,
+        {
+            "workspace_id": workspace_id,
+            "anonymous_id": anonymous_id,
+            "cio_object_id": cio_object_id,
+            "attributes": attributes,
+            "received_at": received_at,
+        },
+        key=("workspace_id", "anonymous_id", "cio_object_id"),
+        update=("attributes", "received_at"),
+    )
+
+
+def take_anonymous_relationships(
+    conn: Connection, *, workspace_id: int, anonymous_id: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """Remove and return (cio_object_id, attributes) of an anonymous id's relationships."""
+    of_anonymous_id = (
+        anonymous_relationships.c.workspace_id == workspace_id,
+        anonymous_relationships.c.anonymous_id == anonymous_id,
+    )
+    rows = conn.execute(
+        select(anonymous_relationships.c.cio_object_id, anonymous_relationships.c.attributes).where(*of_anonymous_id)
+    ).all()
+    conn.execute(delete(anonymous_relationships).where(*of_anonymous_id))
+    return [(row.cio_object_id, dict(row.attributes)) for row in rows]
+
+
+def delete_anonymous_relationships_received_before(conn: Connection, *, cutoff: datetime) -> int:
+    """Drop the relationships of every workspace's anonymous ids last related before `cutoff`."""
+    return conn.execute(delete(anonymous_relationships).where(anonymous_relationships.c.received_at < cutoff)).rowcount

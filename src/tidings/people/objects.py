@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from tidings.errors import LimitExceeded
 from tidings.people import object_queries as queries
 from tidings.people.activity import activity_row
+from tidings.people.anonymous import late_joiner
 from tidings.people.attributes import merge_plain_attributes
 from tidings.people.errors import ObjectNotFound, ObjectTypeNotFound
 from tidings.people.identifiers import new_cio_id
@@ -27,10 +28,12 @@ from tidings.workspaces import Workspace
 __all__ = [
     "MAX_AUTO_CREATED_OBJECT_TYPES",
     "MAX_OBJECT_ATTRIBUTE_BYTES",
+    "adopt_anonymous_relationships",
     "delete_object",
     "find_object",
     "identify_object",
     "relate",
+    "relate_anonymous",
     "unrelate",
 ]
 
@@ -102,6 +105,43 @@ def relate(
     if current is None:
         _record(conn, workspace, person, obj, ActivityType.RELATIONSHIP_ADD, attributes=merged, now=now)
     return obj
+
+
+def relate_anonymous(
+    conn: Connection,
+    workspace: Workspace,
+    *,
+    anonymous_id: str,
+    key: ObjectKey,
+    attributes: dict[str, Any],
+    now: datetime,
+) -> Object:
+    """Relate someone known only by an anonymous id to an object (created if missing), until an
+    identify carries the relationship over to a person; within 5 minutes of that identify the
+    relationship goes to the person directly."""
+    person = late_joiner(conn, workspace, anonymous_id=anonymous_id, now=now)
+    if person is not None:
+        return relate(conn, workspace, person, key=key, attributes=attributes, now=now)
+    obj = identify_object(conn, workspace, key=key, attributes={}, now=now)
+    queries.upsert_anonymous_relationship(
+        conn,
+        workspace_id=workspace.id,
+        anonymous_id=anonymous_id,
+        cio_object_id=obj.cio_object_id,
+        attributes={k: v for k, v in attributes.items() if v not in (None, "")},
+        received_at=now,
+    )
+    return obj
+
+
+def adopt_anonymous_relationships(
+    conn: Connection, workspace: Workspace, person: Person, *, anonymous_id: str, now: datetime
+) -> int:
+    """Give a person the relationships of the anonymous id just merged into them; returns how many."""
+    taken = queries.take_anonymous_relationships(conn, workspace_id=workspace.id, anonymous_id=anonymous_id)
+    for cio_object_id, attributes in taken:
+        relate(conn, workspace, person, key=ObjectKey(cio_object_id=cio_object_id), attributes=attributes, now=now)
+    return len(taken)
 
 
 def unrelate(conn: Connection, workspace: Workspace, person: Person, *, key: ObjectKey, now: datetime) -> bool:

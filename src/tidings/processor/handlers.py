@@ -163,6 +163,15 @@ def _identify_object(conn: Connection, workspace: Workspace, message: IdentifyOb
             continue
         key = ObjectKey(cio_object_id=obj.cio_object_id)
         people.relate(conn, workspace, person, key=key, attributes=related.attributes, now=now)
+    for anonymous in message.add_anonymous_relationships:
+        people.relate_anonymous(
+            conn,
+            workspace,
+            anonymous_id=anonymous.anonymous_id,
+            key=ObjectKey(cio_object_id=obj.cio_object_id),
+            attributes=anonymous.attributes,
+            now=now,
+        )
 
 
 def _change_segment(conn: Connection, workspace: Workspace, message: ChangeSegment, *, now: datetime) -> None:
