@@ -115,8 +115,8 @@ class LinkTracker:
     `base_url` is the public root of the tracking routes (`https://t.example.com`). `secret` signs
     every token: rotating it breaks the links in emails already sent. `track_opens=False` is the
     workspace's "disable open tracking" switch: links are still rewritten, but no pixel is added.
-    Links under `{base_url}/unsubscribe/` and `{base_url}/u/` (the hosted subscription pages), and
-    under `unsubscribe_prefixes`, count as unsubscribe links.
+    Links under `{base_url}/unsubscribe/`, `{base_url}/preferences/` and `{base_url}/u/` (the hosted
+    subscription pages), and under `unsubscribe_prefixes`, count as unsubscribe links.
     """
 
     base_url: str
@@ -137,7 +137,7 @@ class LinkTracker:
         object.__setattr__(self, "base_url", base)
         object.__setattr__(self, "_click_prefix", f"{base}/click/")
         object.__setattr__(self, "_open_prefix", f"{base}/open/")
-        unsubscribe = (f"{base}/unsubscribe/", f"{base}/u/", *self.unsubscribe_prefixes)
+        unsubscribe = (f"{base}/unsubscribe/", f"{base}/preferences/", f"{base}/u/", *self.unsubscribe_prefixes)
         object.__setattr__(self, "_own_prefixes", unsubscribe)
 
     def apply(self, email: OutboundEmail) -> OutboundEmail:

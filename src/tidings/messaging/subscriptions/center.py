@@ -18,12 +18,14 @@ from sqlalchemy.engine import Connection
 from tidings.errors import Conflict, InvalidInput, NotFound
 from tidings.messaging import queries as message_queries
 from tidings.messaging.subscriptions import queries
+from tidings.messaging.types import Delivery
 from tidings.messaging.subscriptions.types import ChannelType, SubscriptionCenter, SubscriptionChannel, Topic
 
 __all__ = [
     "add_channel",
     "create_topic",
     "delete_topic",
+    "delivery_topic",
     "find_topic",
     "read_subscription_center",
     "remove_channel",
@@ -45,6 +47,20 @@ def find_topic(conn: Connection, *, workspace_id: int, topic_id: int) -> Topic:
     if topic is None:
         raise NotFound("subscription topic not found")
     return topic
+
+
+def delivery_topic(conn: Connection, *, workspace_id: int, delivery: Delivery) -> Topic | None:
+    """The topic a delivery's message belongs to while the center gates sending, else None: what
+    its unsubscribe link offers to leave."""
+    if delivery.transactional_message_id is None:
+        return None
+    template = message_queries.find_transactional_message(
+        conn, workspace_id=workspace_id, message_id=delivery.transactional_message_id
+    )
+    center = read_subscription_center(conn, workspace_id=workspace_id)
+    if template is None or template.settings.topic_id is None or not center.is_active:
+        return None
+    return center.topic(template.settings.topic_id)
 
 
 def create_topic(
