@@ -14,7 +14,6 @@ from tests.factories.mail import deliver, message, send, setup
 from tests.factories.smtp import Inbox
 from tests.factories.subscriptions import add_channel, add_topic, enable_center, preferences
 from tests.factories.track import TrackDriver, app_auth
-from tests.messaging.conftest import mail  # noqa: F401  (the SMTP sink fixture: these pages follow real emails)
 from tidings.clock import ManualClock
 from tidings.services import Services
 
@@ -48,7 +47,9 @@ async def topic_message(mail: Mail, **topic: Any) -> tuple[str, dict[str, Any]]:
     created = await add_topic(track, "Receipts & invoices", **topic)
     template = (await track.app_get("/v1/transactional/receipt")).json()["message"]
     await track.client.put(
-        f"/v1/transactional/{template['id']}", json={"settings": {"topic_id": created["id"]}}, headers=app_auth(track.workspace)
+        f"/v1/transactional/{template['id']}",
+        json={"settings": {"topic_id": created["id"]}},
+        headers=app_auth(track.workspace),
     )
     await enable_center(track)
     delivery_id = await send(track, message_data={"order": "1"})
@@ -69,7 +70,10 @@ async def test_without_topics_the_unsubscribe_page_is_the_global_one(mail: Mail)
     assert page.status_code == 200
     assert f'<form method="post" action="/unsubscribe/{delivery_id}">' in page.text
     assert "Stop receiving these emails?" in page.text and "/preferences/" not in page.text
-    assert (to_preferences.status_code, to_preferences.headers["location"]) == (303, f"/unsubscribe/{delivery_id}")
+    assert (to_preferences.status_code, to_preferences.headers["location"]) == (
+        303,
+        f"/unsubscribe/{delivery_id}",
+    )
 
 
 async def test_with_topics_the_unsubscribe_link_leaves_only_the_messages_topic(mail: Mail) -> None:
@@ -99,7 +103,9 @@ async def test_with_topics_the_unsubscribe_link_leaves_only_the_messages_topic(m
 async def test_one_click_unsubscribe_is_global_even_with_topics(mail: Mail) -> None:
     inbox, _, track = mail
     delivery_id, _ = await topic_message(mail)
-    (url,) = re.findall(r"<https://track\.example\.com(/unsubscribe/[^>]+)>", inbox.received[-1].message["List-Unsubscribe"])
+    (url,) = re.findall(
+        r"<https://track\.example\.com(/unsubscribe/[^>]+)>", inbox.received[-1].message["List-Unsubscribe"]
+    )
 
     await track.client.post(url, content=b"List-Unsubscribe=One-Click", headers=FORM)
     await track.processed()
@@ -122,7 +128,12 @@ async def test_the_preferences_page_lists_topics_and_channels_escaped(track: Tra
     assert page.status_code == 200 and page.headers["cache-control"].startswith("no-store")
     assert "<b>Offers</b>" not in page.text and "&lt;b&gt;Offers&lt;/b&gt;" in page.text
     assert "Deals &#34;today&#34;" in page.text
-    assert checkboxes(page.text) == {"topic_1": True, "topic_2": False, "channel_email": True, "channel_sms": True}
+    assert checkboxes(page.text) == {
+        "topic_1": True,
+        "topic_2": False,
+        "channel_email": True,
+        "channel_sms": True,
+    }
     assert "Save Preferences" in page.text and "Unsubscribe from all" in page.text
 
 
@@ -136,22 +147,41 @@ async def test_saving_writes_what_was_shown_through_the_log(track: TrackDriver) 
     path = await token_url(track)
     await add_topic(track, "Added meanwhile", subscribed_by_default=False)
 
-    saved = await submit(track.client, path, [
-        ("shown", "topic_1"), ("shown", "topic_2"), ("shown", "channel_email"),
-        ("checked", "topic_2"), ("checked", "channel_email"), ("action", "save"),
-    ])
+    saved = await submit(
+        track.client,
+        path,
+        [
+            ("shown", "topic_1"),
+            ("shown", "topic_2"),
+            ("shown", "channel_email"),
+            ("checked", "topic_2"),
+            ("checked", "channel_email"),
+            ("action", "save"),
+        ],
+    )
     await track.processed()
 
     assert saved.status_code == 200 and "Your preferences were saved." in saved.text
-    assert checkboxes(saved.text) == {"topic_1": False, "topic_2": True, "topic_3": False, "channel_email": True}
+    assert checkboxes(saved.text) == {
+        "topic_1": False,
+        "topic_2": True,
+        "topic_3": False,
+        "channel_email": True,
+    }
     customer = await track.customer("ann")
     assert customer is not None
-    assert '"topics":{"topic_1":false,"topic_2":true}' in customer["attributes"]["cio_subscription_preferences"]
+    assert (
+        '"topics":{"topic_1":false,"topic_2":true}' in customer["attributes"]["cio_subscription_preferences"]
+    )
     assert "unsubscribed" not in customer["attributes"]
-    assert len(await track.activities("ann", type="attribute_change", name="cio_subscription_preferences")) == 1
+    assert (
+        len(await track.activities("ann", type="attribute_change", name="cio_subscription_preferences")) == 1
+    )
 
 
-async def test_unchecking_every_topic_or_unsubscribing_from_all_is_global_and_checking_one_undoes_it(track: TrackDriver) -> None:
+async def test_unchecking_every_topic_or_unsubscribing_from_all_is_global_and_checking_one_undoes_it(
+    track: TrackDriver,
+) -> None:
     await add_topic(track, "Offers")
     await enable_center(track)
     await track.identify("ann")
@@ -164,7 +194,9 @@ async def test_unchecking_every_topic_or_unsubscribing_from_all_is_global_and_ch
     await submit(track.client, path, [("shown", "topic_1"), ("checked", "topic_1"), ("action", "save")])
     await track.processed()
     rechecked = await preferences(track, "ann")
-    everything = await submit(track.client, path, [("shown", "topic_1"), ("checked", "topic_1"), ("action", "unsubscribe_all")])
+    everything = await submit(
+        track.client, path, [("shown", "topic_1"), ("checked", "topic_1"), ("action", "unsubscribe_all")]
+    )
     await track.processed()
 
     assert unchecked is True
@@ -235,7 +267,13 @@ async def test_a_topic_left_on_the_preferences_page_stops_the_next_email(mail: M
     await add_topic(track, "Offers")
     await add_channel(track, "email")
     path = await token_url(track)
-    shown = [("shown", "topic_1"), ("shown", "topic_2"), ("shown", "channel_email"), ("checked", "topic_2"), ("checked", "channel_email")]
+    shown = [
+        ("shown", "topic_1"),
+        ("shown", "topic_2"),
+        ("shown", "channel_email"),
+        ("checked", "topic_2"),
+        ("checked", "channel_email"),
+    ]
 
     await submit(track.client, path, [*shown, ("action", "save")])
     await track.processed()
@@ -249,6 +287,8 @@ async def test_a_topic_left_on_the_preferences_page_stops_the_next_email(mail: M
     assert (await message(track, first))["status"] == "sent"
     stopped = await message(track, gated)
     assert stopped["status"] == "undeliverable"
-    assert stopped["failure_message"] == "Customer is unsubscribed from the topic topic_1 (Receipts & invoices)"
+    assert (
+        stopped["failure_message"] == "Customer is unsubscribed from the topic topic_1 (Receipts & invoices)"
+    )
     assert (await message(track, allowed))["status"] == "sent"
     assert [r.message["Subject"] for r in inbox.received] == ["Order 1 for Ann", "Order 3 for Ann"]

@@ -11,7 +11,9 @@ from tests.factories.track import TrackDriver, app_auth
 from tidings.services import Services
 
 
-async def test_topics_are_numbered_from_one_per_workspace_in_customer_io_shape(track: TrackDriver, services: Services) -> None:
+async def test_topics_are_numbered_from_one_per_workspace_in_customer_io_shape(
+    track: TrackDriver, services: Services
+) -> None:
     other = TrackDriver(track.client, services, await new_workspace(services))
     await add_topic(other, "Elsewhere")
     first = await add_topic(track, "Offers", description="Deals and discounts")
@@ -21,10 +23,23 @@ async def test_topics_are_numbered_from_one_per_workspace_in_customer_io_shape(t
 
     assert (first["id"], second["id"]) == (1, 2)
     assert [
-        {k: t[k] for k in ("id", "identifier", "name", "description", "subscribed_by_default")} for t in listed
+        {k: t[k] for k in ("id", "identifier", "name", "description", "subscribed_by_default")}
+        for t in listed
     ] == [
-        {"id": 1, "identifier": "topic_1", "name": "Offers", "description": "Deals and discounts", "subscribed_by_default": True},
-        {"id": 2, "identifier": "topic_2", "name": "Product updates", "description": "", "subscribed_by_default": False},
+        {
+            "id": 1,
+            "identifier": "topic_1",
+            "name": "Offers",
+            "description": "Deals and discounts",
+            "subscribed_by_default": True,
+        },
+        {
+            "id": 2,
+            "identifier": "topic_2",
+            "name": "Product updates",
+            "description": "",
+            "subscribed_by_default": False,
+        },
     ]
 
 
@@ -32,7 +47,9 @@ async def test_a_deleted_topic_id_is_never_given_again(track: TrackDriver) -> No
     await add_topic(track, "Offers")
     doomed = await add_topic(track, "Doomed")
 
-    deleted = await track.client.delete(f"/v1/subscription_topics/{doomed['id']}", headers=app_auth(track.workspace))
+    deleted = await track.client.delete(
+        f"/v1/subscription_topics/{doomed['id']}", headers=app_auth(track.workspace)
+    )
     after = await add_topic(track, "News")
 
     assert deleted.status_code == 200
@@ -44,28 +61,45 @@ async def test_a_topic_is_renamed_but_its_default_status_is_fixed(track: TrackDr
     topic = await add_topic(track, "Offers")
     path, headers = f"/v1/subscription_topics/{topic['id']}", app_auth(track.workspace)
 
-    renamed = await track.client.put(path, json={"topic": {"name": "Deals", "description": "Weekly"}}, headers=headers)
+    renamed = await track.client.put(
+        path, json={"topic": {"name": "Deals", "description": "Weekly"}}, headers=headers
+    )
     flipped = await track.client.put(path, json={"topic": {"subscribed_by_default": False}}, headers=headers)
 
     assert renamed.json()["topic"]["name"] == "Deals" and renamed.json()["topic"]["description"] == "Weekly"
     assert flipped.status_code == 400
-    assert flipped.json()["meta"]["error"] == "subscribed_by_default cannot be changed after the topic is added"
+    assert (
+        flipped.json()["meta"]["error"] == "subscribed_by_default cannot be changed after the topic is added"
+    )
 
 
 async def test_bad_topics_and_channels_are_refused_naming_the_problem(track: TrackDriver) -> None:
     headers = app_auth(track.workspace)
-    no_name = await track.client.post("/v1/subscription_topics", json={"topic": {"name": " "}}, headers=headers)
+    no_name = await track.client.post(
+        "/v1/subscription_topics", json={"topic": {"name": " "}}, headers=headers
+    )
     no_body = await track.client.post("/v1/subscription_topics", json={"name": "Offers"}, headers=headers)
-    channel_first = await track.client.post("/v1/subscription_channels", json={"channel": {"type": "email"}}, headers=headers)
+    channel_first = await track.client.post(
+        "/v1/subscription_channels", json={"channel": {"type": "email"}}, headers=headers
+    )
     await add_topic(track, "Offers")
-    unknown = await track.client.post("/v1/subscription_channels", json={"channel": {"type": "fax"}}, headers=headers)
+    unknown = await track.client.post(
+        "/v1/subscription_channels", json={"channel": {"type": "fax"}}, headers=headers
+    )
     await add_channel(track, "email")
-    twice = await track.client.post("/v1/subscription_channels", json={"channel": {"type": "email"}}, headers=headers)
+    twice = await track.client.post(
+        "/v1/subscription_channels", json={"channel": {"type": "email"}}, headers=headers
+    )
 
     assert (no_name.status_code, no_name.json()["meta"]["error"]) == (400, "name is required")
     assert no_body.json()["meta"]["error"] == "topic is required and must be an object"
-    assert (channel_first.status_code, channel_first.json()["meta"]["error"]) == (409, "channel preferences need at least one topic: add a topic first")
-    assert unknown.status_code == 400 and unknown.json()["meta"]["error"].startswith("type must be one of: email, sms, push")
+    assert (channel_first.status_code, channel_first.json()["meta"]["error"]) == (
+        409,
+        "channel preferences need at least one topic: add a topic first",
+    )
+    assert unknown.status_code == 400 and unknown.json()["meta"]["error"].startswith(
+        "type must be one of: email, sms, push"
+    )
     assert twice.status_code == 409
 
 
@@ -80,20 +114,33 @@ async def test_channels_are_listed_in_customer_io_shape_and_removed(track: Track
 
     assert listed == [
         {"id": 1, "type": "email", "name": "Email", "description": "", "subscribed_by_default": True},
-        {"id": 2, "type": "push", "name": "Push notifications", "description": "On your phone", "subscribed_by_default": False},
+        {
+            "id": 2,
+            "type": "push",
+            "name": "Push notifications",
+            "description": "On your phone",
+            "subscribed_by_default": False,
+        },
     ]
     assert removed.status_code == 200 and missing.status_code == 404
-    assert [c["type"] for c in (await track.app_get("/v1/subscription_channels")).json()["channels"]] == ["push"]
+    assert [c["type"] for c in (await track.app_get("/v1/subscription_channels")).json()["channels"]] == [
+        "push"
+    ]
 
 
 async def test_enabling_needs_a_topic_and_an_enabled_center_keeps_one(track: TrackDriver) -> None:
     headers = app_auth(track.workspace)
-    too_soon = await track.client.put("/v1/subscription_center", json={"subscription_center": {"enabled": True}}, headers=headers)
+    too_soon = await track.client.put(
+        "/v1/subscription_center", json={"subscription_center": {"enabled": True}}, headers=headers
+    )
     topic = await add_topic(track, "Offers")
     enabled = await enable_center(track)
     last = await track.client.delete(f"/v1/subscription_topics/{topic['id']}", headers=headers)
 
-    assert (too_soon.status_code, too_soon.json()["meta"]["error"]) == (409, "add at least one topic before enabling the subscription center")
+    assert (too_soon.status_code, too_soon.json()["meta"]["error"]) == (
+        409,
+        "add at least one topic before enabling the subscription center",
+    )
     assert enabled["enabled"] is True and [t["id"] for t in enabled["topics"]] == [topic["id"]]
     assert last.status_code == 409
     assert (await track.app_get("/v1/subscription_center")).json()["subscription_center"]["enabled"] is True
@@ -103,18 +150,27 @@ async def test_a_topic_a_template_uses_cannot_be_deleted(track: TrackDriver) -> 
     headers = app_auth(track.workspace)
     topic = await add_topic(track, "Receipts")
     unknown = await track.client.post(
-        "/v1/transactional", json={"name": "Receipt", "settings": {"topic_id": 99}, "content": {}}, headers=headers
+        "/v1/transactional",
+        json={"name": "Receipt", "settings": {"topic_id": 99}, "content": {}},
+        headers=headers,
     )
     template = await track.client.post(
-        "/v1/transactional", json={"name": "Receipt", "settings": {"topic_id": topic["id"]}, "content": {}}, headers=headers
+        "/v1/transactional",
+        json={"name": "Receipt", "settings": {"topic_id": topic["id"]}, "content": {}},
+        headers=headers,
     )
 
     refused = await track.client.delete(f"/v1/subscription_topics/{topic['id']}", headers=headers)
 
-    assert (unknown.status_code, unknown.json()["meta"]["error"]) == (400, "settings.topic_id: there is no subscription topic 99")
+    assert (unknown.status_code, unknown.json()["meta"]["error"]) == (
+        400,
+        "settings.topic_id: there is no subscription topic 99",
+    )
     assert template.json()["message"]["topic_id"] == topic["id"]
     assert refused.status_code == 409
-    assert refused.json()["meta"]["error"].startswith(f"topic_{topic['id']} is the subscription topic of transactional message")
+    assert refused.json()["meta"]["error"].startswith(
+        f"topic_{topic['id']} is the subscription topic of transactional message"
+    )
 
 
 async def test_a_persons_preferences_fill_in_the_defaults(track: TrackDriver) -> None:
@@ -124,7 +180,12 @@ async def test_a_persons_preferences_fill_in_the_defaults(track: TrackDriver) ->
     await add_channel(track, "email")
     await add_channel(track, "sms", subscribed_by_default=False)
     await track.identify(
-        "ann", email="ann@example.com", cio_subscription_preferences={"topics": {f"topic_{digest['id']}": True}, "channels": {"email": False}}
+        "ann",
+        email="ann@example.com",
+        cio_subscription_preferences={
+            "topics": {f"topic_{digest['id']}": True},
+            "channels": {"email": False},
+        },
     )
     await track.processed()
 

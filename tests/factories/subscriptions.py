@@ -10,19 +10,29 @@ __all__ = ["add_channel", "add_topic", "enable_center", "preferences"]
 
 
 async def add_topic(track: TrackDriver, name: str, **fields: Any) -> dict[str, Any]:
-    response = await track.client.post("/v1/subscription_topics", json={"topic": {"name": name, **fields}}, headers=app_auth(track.workspace))
+    response = await track.client.post(
+        "/v1/subscription_topics", json={"topic": {"name": name, **fields}}, headers=app_auth(track.workspace)
+    )
     assert response.status_code == 201, response.text
     return response.json()["topic"]
 
 
 async def add_channel(track: TrackDriver, type: str, **fields: Any) -> dict[str, Any]:
-    response = await track.client.post("/v1/subscription_channels", json={"channel": {"type": type, **fields}}, headers=app_auth(track.workspace))
+    response = await track.client.post(
+        "/v1/subscription_channels",
+        json={"channel": {"type": type, **fields}},
+        headers=app_auth(track.workspace),
+    )
     assert response.status_code == 201, response.text
     return response.json()["channel"]
 
 
 async def enable_center(track: TrackDriver, enabled: bool = True) -> dict[str, Any]:
-    response = await track.client.put("/v1/subscription_center", json={"subscription_center": {"enabled": enabled}}, headers=app_auth(track.workspace))
+    response = await track.client.put(
+        "/v1/subscription_center",
+        json={"subscription_center": {"enabled": enabled}},
+        headers=app_auth(track.workspace),
+    )
     assert response.status_code == 200, response.text
     return response.json()["subscription_center"]
 

@@ -14,7 +14,10 @@ STORED = {"topics": {"topic_1": True, "topic_4": True}, "channels": {"email": Tr
 
 
 def test_merge_spreads_the_object_into_one_dot_key_per_preference() -> None:
-    traits = {"plan": "pro", "cio_subscription_preferences": {"topics": {"topic_1": False}, "channels": {"sms": True}}}
+    traits = {
+        "plan": "pro",
+        "cio_subscription_preferences": {"topics": {"topic_1": False}, "channels": {"sms": True}},
+    }
 
     assert preferences.merge_preferences(traits) == {
         "plan": "pro",
@@ -24,18 +27,29 @@ def test_merge_spreads_the_object_into_one_dot_key_per_preference() -> None:
 
 
 def test_merge_keeps_an_empty_map_whole_so_it_resets_that_map() -> None:
-    assert preferences.merge_preferences({"cio_subscription_preferences": {"topics": {}}}) == {"cio_subscription_preferences.topics": {}}
+    assert preferences.merge_preferences({"cio_subscription_preferences": {"topics": {}}}) == {
+        "cio_subscription_preferences.topics": {}
+    }
 
 
 def test_a_json_string_overwrites_from_every_api() -> None:
     encoded = json.dumps({"topics": {"topic_2": False}})
 
-    assert preferences.merge_preferences({"cio_subscription_preferences": encoded}) == {"cio_subscription_preferences": {"topics": {"topic_2": False}}}
-    assert preferences.replace_preferences({"cio_subscription_preferences": encoded}) == {"cio_subscription_preferences": {"topics": {"topic_2": False}}}
+    assert preferences.merge_preferences({"cio_subscription_preferences": encoded}) == {
+        "cio_subscription_preferences": {"topics": {"topic_2": False}}
+    }
+    assert preferences.replace_preferences({"cio_subscription_preferences": encoded}) == {
+        "cio_subscription_preferences": {"topics": {"topic_2": False}}
+    }
 
 
 def test_other_values_pass_through_unchanged() -> None:
-    for traits in ({}, {"cio_subscription_preferences": None}, {"cio_subscription_preferences": "not json"}, {"plan": "pro"}):
+    for traits in (
+        {},
+        {"cio_subscription_preferences": None},
+        {"cio_subscription_preferences": "not json"},
+        {"plan": "pro"},
+    ):
         assert preferences.merge_preferences(traits) == traits
         assert preferences.replace_preferences(traits) == traits
 
@@ -52,18 +66,24 @@ async def _stored(track: TrackDriver, identifier: str = "ann") -> dict[str, Any]
 
 
 async def _pipelines_identify(track: TrackDriver, traits: dict[str, Any]) -> None:
-    response = await track.client.post("/v1/identify", json={"userId": "ann", "traits": traits}, headers=_write_key(track))
+    response = await track.client.post(
+        "/v1/identify", json={"userId": "ann", "traits": traits}, headers=_write_key(track)
+    )
     assert response.status_code == 200, response.text
 
 
 async def _v2_identify(track: TrackDriver, attributes: dict[str, Any]) -> None:
-    response = await track.entities({"type": "person", "identifiers": {"id": "ann"}, "action": "identify", "attributes": attributes})
+    response = await track.entities(
+        {"type": "person", "identifiers": {"id": "ann"}, "action": "identify", "attributes": attributes}
+    )
     assert response.status_code == 200, response.text
 
 
 async def test_pipelines_identify_merges_and_keeps_what_it_does_not_name(track: TrackDriver) -> None:
     await track.identify("ann", cio_subscription_preferences=STORED)
-    await _pipelines_identify(track, {"cio_subscription_preferences": {"topics": {"topic_1": False, "topic_2": True}}})
+    await _pipelines_identify(
+        track, {"cio_subscription_preferences": {"topics": {"topic_1": False, "topic_2": True}}}
+    )
 
     assert await _stored(track) == {
         "topics": {"topic_1": False, "topic_2": True, "topic_4": True},
@@ -95,7 +115,13 @@ async def test_track_v2_identify_with_the_whole_object_overwrites(track: TrackDr
 async def test_dot_keys_merge_through_track_v1_and_v2(track: TrackDriver) -> None:
     await track.identify("ann", cio_subscription_preferences=STORED)
     await track.call("PUT", "/api/v1/customers/ann", {"cio_subscription_preferences.topics.topic_4": False})
-    await _v2_identify(track, {"cio_subscription_preferences.channels.push": True, "cio_subscription_preferences.topics.topic_9": True})
+    await _v2_identify(
+        track,
+        {
+            "cio_subscription_preferences.channels.push": True,
+            "cio_subscription_preferences.topics.topic_9": True,
+        },
+    )
 
     assert await _stored(track) == {
         "topics": {"topic_1": True, "topic_4": False, "topic_9": True},
@@ -119,7 +145,9 @@ async def test_a_json_string_from_the_classic_javascript_snippet_overwrites(trac
 
 async def test_one_merge_is_one_attribute_change_in_the_activity(track: TrackDriver) -> None:
     await track.identify("ann", cio_subscription_preferences=STORED)
-    await _pipelines_identify(track, {"cio_subscription_preferences": {"topics": {"topic_1": False, "topic_2": True}}})
+    await _pipelines_identify(
+        track, {"cio_subscription_preferences": {"topics": {"topic_1": False, "topic_2": True}}}
+    )
     await track.processed()
 
     changes = await track.activities("ann", type="attribute_change", name="cio_subscription_preferences")
@@ -130,11 +158,20 @@ async def test_one_merge_is_one_attribute_change_in_the_activity(track: TrackDri
 
 
 async def test_segments_read_a_preference_at_its_path(track: TrackDriver) -> None:
-    condition = {"type": "attribute", "field": "cio_subscription_preferences.topics.topic_4", "operator": "eq", "value": False}
+    condition = {
+        "type": "attribute",
+        "field": "cio_subscription_preferences.topics.topic_4",
+        "operator": "eq",
+        "value": False,
+    }
     await track.identify("ann", cio_subscription_preferences=STORED)
     await track.identify("bob", cio_subscription_preferences={"topics": {"topic_4": False}})
     await track.processed()
 
-    response = await track.client.post("/v1/segments/preview", json={"conditions": condition}, headers={"Authorization": f"Bearer {track.workspace.app_api_key}"})
+    response = await track.client.post(
+        "/v1/segments/preview",
+        json={"conditions": condition},
+        headers={"Authorization": f"Bearer {track.workspace.app_api_key}"},
+    )
 
     assert response.json() == {"count": 1}

@@ -20,7 +20,9 @@ async def topic_template(track: TrackDriver, **topic: Any) -> dict[str, Any]:
     created = await add_topic(track, "Receipts", **topic)
     template = (await track.app_get("/v1/transactional/receipt")).json()["message"]
     response = await track.client.put(
-        f"/v1/transactional/{template['id']}", json={"settings": {"topic_id": created["id"]}}, headers=app_auth(track.workspace)
+        f"/v1/transactional/{template['id']}",
+        json={"settings": {"topic_id": created["id"]}},
+        headers=app_auth(track.workspace),
     )
     assert response.status_code == 200, response.text
     await enable_center(track)
@@ -39,7 +41,9 @@ async def test_an_opt_in_topic_the_person_never_chose_is_not_sent(mail: Mail) ->
     assert inbox.received == []
     assert stopped["status"] == "undeliverable"
     assert stopped["failure_message"] == "Customer is unsubscribed from the topic topic_1 (Receipts)"
-    assert [a["type"] for a in await track.activities("ann", type="undeliverable_email")] == ["undeliverable_email"]
+    assert [a["type"] for a in await track.activities("ann", type="undeliverable_email")] == [
+        "undeliverable_email"
+    ]
 
 
 async def test_an_opt_out_topic_the_person_never_chose_is_sent(mail: Mail) -> None:
@@ -67,7 +71,9 @@ async def test_a_topic_the_person_left_is_not_sent(mail: Mail) -> None:
 
 async def test_the_email_channel_turned_off_stops_a_topic_the_person_is_in(mail: Mail) -> None:
     inbox, services, track = mail
-    await setup(track, cio_subscription_preferences={"topics": {"topic_1": True}, "channels": {"email": False}})
+    await setup(
+        track, cio_subscription_preferences={"topics": {"topic_1": True}, "channels": {"email": False}}
+    )
     await topic_template(track)
     await add_channel(track, "email")
 
@@ -91,7 +97,9 @@ async def test_send_to_unsubscribed_in_the_request_overrides_topic_and_channel(m
     assert len(inbox.received) == 1 and (await message(track, delivery_id))["status"] == "sent"
 
 
-async def test_a_topic_template_goes_only_to_globally_subscribed_people_before_the_center_is_enabled(mail: Mail) -> None:
+async def test_a_topic_template_goes_only_to_globally_subscribed_people_before_the_center_is_enabled(
+    mail: Mail,
+) -> None:
     inbox, services, track = mail
     await setup(track, unsubscribed=True)
     await topic_template(track, subscribed_by_default=False)

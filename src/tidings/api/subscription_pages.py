@@ -57,19 +57,44 @@ def subscription_pages_router(services: Services, auth: Authenticator) -> APIRou
     router = APIRouter(tags=["Subscription pages"])
     base_url = public_url(services.settings)
     templates = Environment(
-        loader=PackageLoader("tidings.api", "templates"), autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
+        loader=PackageLoader("tidings.api", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
 
     def page(template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
-        return HTMLResponse(templates.get_template(template).render(**values), status_code=status, headers=_NO_STORE)
+        return HTMLResponse(
+            templates.get_template(template).render(**values), status_code=status, headers=_NO_STORE
+        )
 
-    def notice(title: str, text: str, *, status: int = 200, action: str | None = None, button: str = "", link: str | None = None) -> HTMLResponse:
-        return page("notice.html", status=status, title=title, text=text, action=action, button=button, link=link, link_text=_HERE)
+    def notice(
+        title: str,
+        text: str,
+        *,
+        status: int = 200,
+        action: str | None = None,
+        button: str = "",
+        link: str | None = None,
+    ) -> HTMLResponse:
+        return page(
+            "notice.html",
+            status=status,
+            title=title,
+            text=text,
+            action=action,
+            button=button,
+            link=link,
+            link_text=_HERE,
+        )
 
     def bad_link(exc: Exception) -> Response:
         """A preferences link that has expired (410) or was never good (404), as a page."""
         if isinstance(exc, LinkExpired):
-            text = "Links to your subscription preferences last 24 hours. Use the link in a more recent message."
+            text = (
+                "Links to your subscription preferences last 24 hours. Use the link in a more recent message."
+            )
             return notice("This link has expired", text, status=410)
         return notice("This link is not valid", "Check that the whole link was copied.", status=404)
 
@@ -99,7 +124,9 @@ def subscription_pages_router(services: Services, auth: Authenticator) -> APIRou
         if topic is not None:
             text = f"Stop receiving emails about {topic.name}?"
             return notice("Unsubscribe", text, action=f"{path}/topic", button="Unsubscribe", link=preferences)
-        return notice("Unsubscribe", "Stop receiving these emails?", action=path, button="Unsubscribe", link=preferences)
+        return notice(
+            "Unsubscribe", "Stop receiving these emails?", action=path, button="Unsubscribe", link=preferences
+        )
 
     async def unsubscribe(delivery_id: str) -> Response:
         """Unsubscribe from everything: the page's button, and RFC 8058 one-click POSTs from mail clients."""
@@ -125,7 +152,9 @@ def subscription_pages_router(services: Services, auth: Authenticator) -> APIRou
         await report_metric(services, workspace, delivery.id, "topic_unsubscribed", topic_id=topic.id)
         action = f"{_unsubscribe_path(delivery_id)}/topic/resubscribe"
         text = f"You will no longer receive emails about {topic.name}."
-        return notice("Unsubscribed", text, action=action, button="Resubscribe", link=_preferences_path(delivery_id))
+        return notice(
+            "Unsubscribed", text, action=action, button="Resubscribe", link=_preferences_path(delivery_id)
+        )
 
     async def resubscribe_topic(delivery_id: str) -> Response:
         """Undo leaving the topic: its preference is set back to true."""
@@ -143,7 +172,11 @@ def subscription_pages_router(services: Services, auth: Authenticator) -> APIRou
         if not center.is_active or not delivery.cio_id:
             return RedirectResponse(_unsubscribe_path(delivery_id), status_code=303, headers=_NO_STORE)
         token, _ = messaging.preferences_link(
-            workspace, cio_id=delivery.cio_id, base_url=base_url, now=services.clock.now(), delivery_id=delivery.id
+            workspace,
+            cio_id=delivery.cio_id,
+            base_url=base_url,
+            now=services.clock.now(),
+            delivery_id=delivery.id,
         )
         return RedirectResponse(f"/u/i/{token}/", status_code=303, headers=_NO_STORE)
 
@@ -155,23 +188,42 @@ def subscription_pages_router(services: Services, auth: Authenticator) -> APIRou
             workspace = get_workspace(conn, workspace_id=workspace_id) if workspace_id is not None else None
             if workspace is None:
                 raise NotFound("no such link")
-            access = messaging.open_preferences_link(workspace, token, base_url=base_url, now=services.clock.now())
+            access = messaging.open_preferences_link(
+                workspace, token, base_url=base_url, now=services.clock.now()
+            )
             ref = ResolvedRef(IdentifierKind.CIO_ID, access.cio_id)
             person = people.find_person(conn, workspace_id=workspace.id, ref=ref)
             if person is None:
                 raise NotFound("the person was deleted")
-            return workspace, access, person, messaging.read_subscription_center(conn, workspace_id=workspace.id)
+            return (
+                workspace,
+                access,
+                person,
+                messaging.read_subscription_center(conn, workspace_id=workspace.id),
+            )
 
         return await services.db.read(read)
 
-    def preferences_page(token: str, center: SubscriptionCenter, preferences: Preferences, *, saved: str | None = None) -> Response:
+    def preferences_page(
+        token: str, center: SubscriptionCenter, preferences: Preferences, *, saved: str | None = None
+    ) -> Response:
         shown = center.is_active
         topics = [
-            {"key": t.identifier, "name": t.name, "description": t.description, "subscribed": preferences.topics[t.id]}
+            {
+                "key": t.identifier,
+                "name": t.name,
+                "description": t.description,
+                "subscribed": preferences.topics[t.id],
+            }
             for t in center.topics
         ]
         channels = [
-            {"key": f"channel_{c.type.value}", "name": c.type.label, "description": c.description, "subscribed": preferences.channels[c.type]}
+            {
+                "key": f"channel_{c.type.value}",
+                "name": c.type.label,
+                "description": c.description,
+                "subscribed": preferences.channels[c.type],
+            }
             for c in center.channels
         ]
         return page(
@@ -210,7 +262,11 @@ def subscription_pages_router(services: Services, auth: Authenticator) -> APIRou
             await change(workspace, person.cio_id, traits)
         if access.delivery_id is not None:
             await _attribute(services, workspace, access.delivery_id, before, after)
-        saved = "You are unsubscribed from all messages." if after.is_unsubscribed else "Your preferences were saved."
+        saved = (
+            "You are unsubscribed from all messages."
+            if after.is_unsubscribed
+            else "Your preferences were saved."
+        )
         return preferences_page(token, center, after, saved=saved)
 
     router.add_api_route("/unsubscribe/{delivery_id}", unsubscribe_page, methods=["GET"])
@@ -225,14 +281,20 @@ def subscription_pages_router(services: Services, auth: Authenticator) -> APIRou
     return router
 
 
-def _choice(center: SubscriptionCenter, before: Preferences, form: list[tuple[str, str]]) -> tuple[Preferences, dict[str, Any]]:
+def _choice(
+    center: SubscriptionCenter, before: Preferences, form: list[tuple[str, str]]
+) -> tuple[Preferences, dict[str, Any]]:
     """The preferences a submitted form chooses, and the identify traits that store them. Only what
     the page showed is written (`shown`), so a topic added meanwhile keeps its default."""
     if next((value for name, value in reversed(form) if name == "action"), "save") == "unsubscribe_all":
-        return replace(before, is_unsubscribed=True), ({} if before.is_unsubscribed else {"unsubscribed": True})
+        return replace(before, is_unsubscribed=True), (
+            {} if before.is_unsubscribed else {"unsubscribed": True}
+        )
     shown = {value for name, value in form if name == "shown"}
     checked = {value for name, value in form if name == "checked"}
-    topics = {t.id: t.identifier in checked for t in center.topics if center.is_active and t.identifier in shown}
+    topics = {
+        t.id: t.identifier in checked for t in center.topics if center.is_active and t.identifier in shown
+    }
     channels = {
         c.type: f"channel_{c.type.value}" in checked
         for c in center.channels
@@ -243,12 +305,16 @@ def _choice(center: SubscriptionCenter, before: Preferences, form: list[tuple[st
     if is_unsubscribed != before.is_unsubscribed:
         traits["unsubscribed"] = is_unsubscribed
     after = Preferences(
-        topics={**before.topics, **topics}, channels={**before.channels, **channels}, is_unsubscribed=is_unsubscribed
+        topics={**before.topics, **topics},
+        channels={**before.channels, **channels},
+        is_unsubscribed=is_unsubscribed,
     )
     return after, traits
 
 
-async def _attribute(services: Services, workspace: Workspace, delivery_id: str, before: Preferences, after: Preferences) -> None:
+async def _attribute(
+    services: Services, workspace: Workspace, delivery_id: str, before: Preferences, after: Preferences
+) -> None:
     """Credit the message the page was reached from, as Customer.io's hosted pages do."""
     if after.is_unsubscribed and not before.is_unsubscribed:
         await report_metric(services, workspace, delivery_id, "unsubscribed")
@@ -264,4 +330,3 @@ def _unsubscribe_path(delivery_id: str) -> str:
 
 def _preferences_path(delivery_id: str) -> str:
     return f"/preferences/{quote(delivery_id, safe='')}"
-

@@ -80,7 +80,11 @@ def subscriptions_router(services: Services, auth: Authenticator) -> APIRouter:
         workspace = await auth.app_workspace(request)
         changes = await fields(request, "topic")
         topic = await services.db.write(
-            messaging.update_topic, workspace_id=workspace.id, topic_id=topic_id, changes=changes, now=services.clock.now()
+            messaging.update_topic,
+            workspace_id=workspace.id,
+            topic_id=topic_id,
+            changes=changes,
+            now=services.clock.now(),
         )
         return FastJSONResponse({"topic": _topic(topic)})
 
@@ -162,8 +166,12 @@ def subscriptions_router(services: Services, auth: Authenticator) -> APIRouter:
             person = await services.db.read(read)
         except NotFound:
             # Customer.io answers an unknown person here with 400, not 404.
-            raise InvalidInput("customer_id does not match a person in this workspace", field="customer_id") from None
-        token, url = messaging.preferences_link(workspace, cio_id=person.cio_id, base_url=base_url, now=services.clock.now())
+            raise InvalidInput(
+                "customer_id does not match a person in this workspace", field="customer_id"
+            ) from None
+        token, url = messaging.preferences_link(
+            workspace, cio_id=person.cio_id, base_url=base_url, now=services.clock.now()
+        )
         return FastJSONResponse({"token": token, "url": url})
 
     router.add_api_route("/subscription_topics", list_topics, methods=["GET"])
@@ -177,7 +185,9 @@ def subscriptions_router(services: Services, auth: Authenticator) -> APIRouter:
     router.add_api_route("/subscription_center", get_center, methods=["GET"])
     router.add_api_route("/subscription_center", set_center, methods=["PUT"])
     router.add_api_route("/subscription_center/{identifier:segment}/token", center_token, methods=["GET"])
-    router.add_api_route("/customers/{identifier:segment}/subscription_preferences", customer_preferences, methods=["GET"])
+    router.add_api_route(
+        "/customers/{identifier:segment}/subscription_preferences", customer_preferences, methods=["GET"]
+    )
     return router
 
 
@@ -221,7 +231,12 @@ def _preferences(person: Person, center: SubscriptionCenter, preferences: Prefer
             for t in center.topics
         ],
         "channels": [
-            {"type": c.type.value, "name": c.type.label, "description": c.description, "subscribed": preferences.channels[c.type]}
+            {
+                "type": c.type.value,
+                "name": c.type.label,
+                "description": c.description,
+                "subscribed": preferences.channels[c.type],
+            }
             for c in center.channels
         ],
         "unsubscribed": preferences.is_unsubscribed,

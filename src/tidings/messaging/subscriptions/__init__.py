@@ -19,7 +19,11 @@ from tidings.messaging.subscriptions.preferences import (
     preference_traits,
     subscription_stop,
 )
-from tidings.messaging.subscriptions.tokens import PREFERENCES_LINK_LIFETIME, open_preferences_link, preferences_link
+from tidings.messaging.subscriptions.tokens import (
+    PREFERENCES_LINK_LIFETIME,
+    open_preferences_link,
+    preferences_link,
+)
 from tidings.messaging.subscriptions.types import (
     ChannelType,
     Preferences,

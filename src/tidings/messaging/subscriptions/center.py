@@ -18,8 +18,8 @@ from sqlalchemy.engine import Connection
 from tidings.errors import Conflict, InvalidInput, NotFound
 from tidings.messaging import queries as message_queries
 from tidings.messaging.subscriptions import queries
-from tidings.messaging.types import Delivery
 from tidings.messaging.subscriptions.types import ChannelType, SubscriptionCenter, SubscriptionChannel, Topic
+from tidings.messaging.types import Delivery
 
 __all__ = [
     "add_channel",
@@ -64,10 +64,20 @@ def delivery_topic(conn: Connection, *, workspace_id: int, delivery: Delivery) -
 
 
 def create_topic(
-    conn: Connection, *, workspace_id: int, name: Any, description: Any, subscribed_by_default: Any, now: datetime
+    conn: Connection,
+    *,
+    workspace_id: int,
+    name: Any,
+    description: Any,
+    subscribed_by_default: Any,
+    now: datetime,
 ) -> Topic:
     """Add a topic under the workspace's next id; raise InvalidInput naming a bad field."""
-    name, description, default = _name(name), _description(description), _default_status(subscribed_by_default)
+    name, description, default = (
+        _name(name),
+        _description(description),
+        _default_status(subscribed_by_default),
+    )
     topic = Topic(
         id=queries.next_id(conn, workspace_id=workspace_id, kind="topic", now=now),
         name=name,
@@ -80,7 +90,9 @@ def create_topic(
     return topic
 
 
-def update_topic(conn: Connection, *, workspace_id: int, topic_id: int, changes: dict[str, Any], now: datetime) -> Topic:
+def update_topic(
+    conn: Connection, *, workspace_id: int, topic_id: int, changes: dict[str, Any], now: datetime
+) -> Topic:
     """Rename a topic or change its description; its default status cannot change."""
     topic = find_topic(conn, workspace_id=workspace_id, topic_id=topic_id)
     default = changes.get("subscribed_by_default", topic.subscribed_by_default)
@@ -109,14 +121,22 @@ def delete_topic(conn: Connection, *, workspace_id: int, topic_id: int) -> None:
         if template.settings.topic_id == topic_id
     ]
     if users:
-        raise Conflict(f"topic_{topic_id} is the subscription topic of transactional message {users[0]}; change it first")
+        raise Conflict(
+            f"topic_{topic_id} is the subscription topic of transactional message {users[0]}; change it first"
+        )
     if center.is_enabled and len(center.topics) == 1:
         raise Conflict("the subscription center is enabled and needs at least one topic; disable it first")
     queries.delete_topic(conn, workspace_id=workspace_id, topic_id=topic_id)
 
 
 def add_channel(
-    conn: Connection, *, workspace_id: int, type: Any, description: Any, subscribed_by_default: Any, now: datetime
+    conn: Connection,
+    *,
+    workspace_id: int,
+    type: Any,
+    description: Any,
+    subscribed_by_default: Any,
+    now: datetime,
 ) -> SubscriptionChannel:
     """Add a channel people can opt in or out of; Conflict when it is there already or there is no topic."""
     channel_type = _channel_type(type)

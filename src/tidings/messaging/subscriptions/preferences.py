@@ -17,12 +17,20 @@ from typing import Any
 from tidings.messaging.subscriptions.types import ChannelType, Preferences, SubscriptionCenter, Topic
 from tidings.people import is_unsubscribed
 
-__all__ = ["PREFERENCES_ATTRIBUTE", "compute_preferences", "computed_attribute", "preference_traits", "subscription_stop"]
+__all__ = [
+    "PREFERENCES_ATTRIBUTE",
+    "compute_preferences",
+    "computed_attribute",
+    "preference_traits",
+    "subscription_stop",
+]
 
 PREFERENCES_ATTRIBUTE = "cio_subscription_preferences"
 
 # Channels that the global `unsubscribed` and topics apply to; the others answer to their channel only.
-_MESSAGING_CHANNELS = frozenset({ChannelType.EMAIL, ChannelType.SMS, ChannelType.PUSH, ChannelType.WHATSAPP, ChannelType.LINE})
+_MESSAGING_CHANNELS = frozenset(
+    {ChannelType.EMAIL, ChannelType.SMS, ChannelType.PUSH, ChannelType.WHATSAPP, ChannelType.LINE}
+)
 
 
 def compute_preferences(center: SubscriptionCenter, attributes: Mapping[str, Any]) -> Preferences:
@@ -33,7 +41,9 @@ def compute_preferences(center: SubscriptionCenter, attributes: Mapping[str, Any
     channels = _map(stored.get("channels"))
     return Preferences(
         topics={t.id: _flag(topics.get(t.identifier), t.subscribed_by_default) for t in center.topics},
-        channels={c.type: _flag(channels.get(c.type.value), c.subscribed_by_default) for c in center.channels},
+        channels={
+            c.type: _flag(channels.get(c.type.value), c.subscribed_by_default) for c in center.channels
+        },
         is_unsubscribed=is_unsubscribed(attributes.get("unsubscribed")),
     )
 
@@ -78,8 +88,16 @@ def preference_traits(
     *, topics: Mapping[int, bool] | None = None, channels: Mapping[ChannelType, bool] | None = None
 ) -> dict[str, bool]:
     """Identify traits that set these preferences and leave the others as they are (dot keys merge)."""
-    traits = {f"{PREFERENCES_ATTRIBUTE}.topics.topic_{topic_id}": value for topic_id, value in (topics or {}).items()}
-    traits.update({f"{PREFERENCES_ATTRIBUTE}.channels.{channel.value}": value for channel, value in (channels or {}).items()})
+    traits = {
+        f"{PREFERENCES_ATTRIBUTE}.topics.topic_{topic_id}": value
+        for topic_id, value in (topics or {}).items()
+    }
+    traits.update(
+        {
+            f"{PREFERENCES_ATTRIBUTE}.channels.{channel.value}": value
+            for channel, value in (channels or {}).items()
+        }
+    )
     return traits
 
 

@@ -51,7 +51,9 @@ def read_center(conn: Connection, *, workspace_id: int) -> SubscriptionCenter:
         select(subscription_centers.c.is_enabled).where(subscription_centers.c.workspace_id == workspace_id)
     ).scalar()
     topics = conn.execute(
-        select(subscription_topics).where(subscription_topics.c.workspace_id == workspace_id).order_by(subscription_topics.c.id)
+        select(subscription_topics)
+        .where(subscription_topics.c.workspace_id == workspace_id)
+        .order_by(subscription_topics.c.id)
     )
     channels = conn.execute(
         select(subscription_channels)
@@ -72,7 +74,9 @@ def _ensure_center(conn: Connection, *, workspace_id: int, now: datetime) -> Non
 def next_id(conn: Connection, *, workspace_id: int, kind: Literal["topic", "channel"], now: datetime) -> int:
     """The next topic or channel id of the workspace, from 1; the update locks the counter row."""
     _ensure_center(conn, workspace_id=workspace_id, now=now)
-    column = subscription_centers.c.last_topic_id if kind == "topic" else subscription_centers.c.last_channel_id
+    column = (
+        subscription_centers.c.last_topic_id if kind == "topic" else subscription_centers.c.last_channel_id
+    )
     statement = (
         update(subscription_centers)
         .where(subscription_centers.c.workspace_id == workspace_id)
@@ -145,7 +149,8 @@ def delete_channel(conn: Connection, *, workspace_id: int, channel: ChannelType)
     """Remove a channel from the center; False when it was not there."""
     result = conn.execute(
         delete(subscription_channels).where(
-            subscription_channels.c.workspace_id == workspace_id, subscription_channels.c.type == channel.value
+            subscription_channels.c.workspace_id == workspace_id,
+            subscription_channels.c.type == channel.value,
         )
     )
     return result.rowcount > 0

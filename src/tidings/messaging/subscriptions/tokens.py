@@ -35,7 +35,9 @@ def preferences_link(
     return token, f"{tracker.base_url}/u/i/{token}/"
 
 
-def open_preferences_link(workspace: Workspace, token: str, *, base_url: str, now: datetime) -> PreferencesAccess:
+def open_preferences_link(
+    workspace: Workspace, token: str, *, base_url: str, now: datetime
+) -> PreferencesAccess:
     """What a token grants. Raises `InvalidTrackingToken` when it is not the workspace's, and
     `LinkExpired` once its 24 hours are over."""
     access = LinkTracker(base_url, workspace.link_key.encode()).verify_preferences_token(token)
