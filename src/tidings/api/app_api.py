@@ -73,7 +73,7 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
         before = decode_cursor(start) if start else None
 
         def read(conn: Connection) -> tuple[Person, list[Activity]]:
-            person = find_customer(conn, workspace.id, identifier, id_type)
+            person = find_customer(conn, workspace.id, identifier=identifier, id_type=id_type)
             page = people.list_activities(
                 conn, workspace_id=workspace.id, cio_id=person.cio_id, type=type, name=name, before=before, limit=limit + 1
             )
@@ -94,7 +94,7 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
         workspace = await auth.app_workspace(request)
 
         def read(conn: Connection) -> list[PersonRelationship]:
-            person = find_customer(conn, workspace.id, identifier, id_type)
+            person = find_customer(conn, workspace.id, identifier=identifier, id_type=id_type)
             return people.list_person_relationships(conn, workspace_id=workspace.id, cio_id=person.cio_id)
 
         found = await services.db.read(read)
@@ -126,7 +126,7 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
     return router
 
 
-def find_customer(conn: Connection, workspace_id: int, identifier: str, id_type: str) -> Person:
+def find_customer(conn: Connection, workspace_id: int, *, identifier: str, id_type: str) -> Person:
     """The person an App API path names by `id_type` (id, email or cio_id); raises NotFound."""
     try:
         kind = IdentifierKind(id_type)
@@ -141,7 +141,7 @@ def find_customer(conn: Connection, workspace_id: int, identifier: str, id_type:
 def _person_with_devices(
     conn: Connection, workspace_id: int, identifier: str, id_type: str
 ) -> tuple[Person, list[Device], SubscriptionCenter]:
-    person = find_customer(conn, workspace_id, identifier, id_type)
+    person = find_customer(conn, workspace_id, identifier=identifier, id_type=id_type)
     devices = people.list_devices(conn, workspace_id=workspace_id, cio_id=person.cio_id)
     return person, devices, messaging.read_subscription_center(conn, workspace_id=workspace_id)
 

@@ -153,7 +153,7 @@ def segments_router(services: Services, auth: Authenticator) -> APIRouter:
         workspace = await auth.app_workspace(request)
 
         def read(conn: Connection) -> list[Segment]:
-            person = find_customer(conn, workspace.id, identifier, id_type)
+            person = find_customer(conn, workspace.id, identifier=identifier, id_type=id_type)
             return segments.list_person_segments(conn, workspace_id=workspace.id, cio_id=person.cio_id)
 
         found = await services.db.read(read)

@@ -132,7 +132,7 @@ def subscription_pages_router(services: Services, auth: Authenticator) -> APIRou
         """Unsubscribe from everything: the page's button, and RFC 8058 one-click POSTs from mail clients."""
         delivery, workspace = await find_delivery(services, delivery_id)
         await change(workspace, delivery.cio_id, {"unsubscribed": True})
-        await report_metric(services, workspace, delivery.id, "unsubscribed")
+        await report_metric(services, workspace, delivery_id=delivery.id, metric="unsubscribed")
         path = _unsubscribe_path(delivery_id)
         text = "You will no longer receive these emails."
         return notice("Unsubscribed", text, action=f"{path}/resubscribe", button="Resubscribe")
@@ -149,7 +149,9 @@ def subscription_pages_router(services: Services, auth: Authenticator) -> APIRou
         if topic is None:
             raise NotFound("this message has no subscription topic")
         await change(workspace, delivery.cio_id, messaging.preference_traits(topics={topic.id: False}))
-        await report_metric(services, workspace, delivery.id, "topic_unsubscribed", topic_id=topic.id)
+        await report_metric(
+            services, workspace, delivery_id=delivery.id, metric="topic_unsubscribed", topic_id=topic.id
+        )
         action = f"{_unsubscribe_path(delivery_id)}/topic/resubscribe"
         text = f"You will no longer receive emails about {topic.name}."
         return notice(
@@ -205,7 +207,7 @@ def subscription_pages_router(services: Services, auth: Authenticator) -> APIRou
         return await services.db.read(read)
 
     def preferences_page(
-        token: str, center: SubscriptionCenter, preferences: Preferences, *, saved: str | None = None
+        token: str, *, center: SubscriptionCenter, preferences: Preferences, saved: str | None = None
     ) -> Response:
         shown = center.is_active
         topics = [
@@ -243,7 +245,9 @@ def subscription_pages_router(services: Services, auth: Authenticator) -> APIRou
             _, _, person, center = await open_link(token)
         except (LinkExpired, InvalidTrackingToken, NotFound) as exc:
             return bad_link(exc)
-        return preferences_page(token, center, messaging.compute_preferences(center, person.attributes))
+        return preferences_page(
+            token, center=center, preferences=messaging.compute_preferences(center, person.attributes)
+        )
 
     async def preferences_post(request: Request, token: str, language: str | None = None) -> Response:
         """Save the checked topics and channels, or unsubscribe from all; unchecking every topic
@@ -257,17 +261,17 @@ def subscription_pages_router(services: Services, auth: Authenticator) -> APIRou
             raise LimitExceeded(f"request body cannot be larger than {_FORM_BYTES // 1024} KB", field="body")
         form = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
         before = messaging.compute_preferences(center, person.attributes)
-        after, traits = _choice(center, before, form)
+        after, traits = _choice(center, before=before, form=form)
         if traits:
             await change(workspace, person.cio_id, traits)
         if access.delivery_id is not None:
-            await _attribute(services, workspace, access.delivery_id, before, after)
+            await _attribute(services, workspace, delivery_id=access.delivery_id, before=before, after=after)
         saved = (
             "You are unsubscribed from all messages."
             if after.is_unsubscribed
             else "Your preferences were saved."
         )
-        return preferences_page(token, center, after, saved=saved)
+        return preferences_page(token, center=center, preferences=after, saved=saved)
 
     router.add_api_route("/unsubscribe/{delivery_id}", unsubscribe_page, methods=["GET"])
     router.add_api_route("/unsubscribe/{delivery_id}", unsubscribe, methods=["POST"])
@@ -282,7 +286,7 @@ def subscription_pages_router(services: Services, auth: Authenticator) -> APIRou
 
 
 def _choice(
-    center: SubscriptionCenter, before: Preferences, form: list[tuple[str, str]]
+    center: SubscriptionCenter, *, before: Preferences, form: list[tuple[str, str]]
 ) -> tuple[Preferences, dict[str, Any]]:
     """The preferences a submitted form chooses, and the identify traits that store them. Only what
     the page showed is written (`shown`), so a topic added meanwhile keeps its default."""
@@ -313,15 +317,17 @@ def _choice(
 
 
 async def _attribute(
-    services: Services, workspace: Workspace, delivery_id: str, before: Preferences, after: Preferences
+    services: Services, workspace: Workspace, *, delivery_id: str, before: Preferences, after: Preferences
 ) -> None:
     """Credit the message the page was reached from, as Customer.io's hosted pages do."""
     if after.is_unsubscribed and not before.is_unsubscribed:
-        await report_metric(services, workspace, delivery_id, "unsubscribed")
+        await report_metric(services, workspace, delivery_id=delivery_id, metric="unsubscribed")
         return
     for topic_id, was_subscribed in before.topics.items():
         if was_subscribed and not after.topics[topic_id]:
-            await report_metric(services, workspace, delivery_id, "topic_unsubscribed", topic_id=topic_id)
+            await report_metric(
+                services, workspace, delivery_id=delivery_id, metric="topic_unsubscribed", topic_id=topic_id
+            )
 
 
 def _unsubscribe_path(delivery_id: str) -> str:

@@ -143,7 +143,7 @@ def subscriptions_router(services: Services, auth: Authenticator) -> APIRouter:
         workspace = await auth.app_workspace(request)
 
         def read(conn: Connection) -> tuple[Person, SubscriptionCenter]:
-            person = find_customer(conn, workspace.id, identifier, id_type)
+            person = find_customer(conn, workspace.id, identifier=identifier, id_type=id_type)
             return person, messaging.read_subscription_center(conn, workspace_id=workspace.id)
 
         person, center = await services.db.read(read)
@@ -156,11 +156,11 @@ def subscriptions_router(services: Services, auth: Authenticator) -> APIRouter:
 
         def read(conn: Connection) -> Person:
             if id_type is not None:
-                return find_customer(conn, workspace.id, identifier, id_type)
+                return find_customer(conn, workspace.id, identifier=identifier, id_type=id_type)
             ref = people.resolve_user_id(
                 identifier, email_is_identifier=workspace.identifier_mode is IdentifierMode.EMAIL_OR_ID
             )
-            return find_customer(conn, workspace.id, ref.value, ref.kind.value)
+            return find_customer(conn, workspace.id, identifier=ref.value, id_type=ref.kind.value)
 
         try:
             person = await services.db.read(read)

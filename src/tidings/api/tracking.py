@@ -49,7 +49,9 @@ async def find_delivery(services: Services, delivery_id: str | None) -> tuple[De
     return found
 
 
-async def report_metric(services: Services, workspace: Workspace, delivery_id: str, metric: str, **details: object) -> None:
+async def report_metric(
+    services: Services, workspace: Workspace, *, delivery_id: str, metric: str, **details: object
+) -> None:
     """Log what a person did with a message (opened, clicked, unsubscribed, ...) against its delivery."""
     message = ReportDelivery(
         received_at=services.clock.now(),
@@ -72,7 +74,13 @@ def tracking_router(services: Services, auth: Authenticator) -> APIRouter:
         except InvalidTrackingToken as exc:
             raise InvalidInput(str(exc), field="token") from None
         await report_metric(
-            services, workspace, delivery.id, "clicked", href=target.url, link_position=target.position, link_tag=target.tag
+            services,
+            workspace,
+            delivery_id=delivery.id,
+            metric="clicked",
+            href=target.url,
+            link_position=target.position,
+            link_tag=target.tag,
         )
         if request.method == "POST" or target.url is None:
             return Response(status_code=204)
@@ -85,7 +93,7 @@ def tracking_router(services: Services, auth: Authenticator) -> APIRouter:
             LinkTracker(base_url, workspace.link_key.encode()).verify_open(token)
         except (NotFound, InvalidTrackingToken):
             return Response(_PIXEL, media_type="image/gif", headers=_NO_STORE)
-        await report_metric(services, workspace, delivery.id, "opened")
+        await report_metric(services, workspace, delivery_id=delivery.id, metric="opened")
         return Response(_PIXEL, media_type="image/gif", headers=_NO_STORE)
 
     async def web_version(delivery_id: str) -> Response:
