@@ -1,6 +1,7 @@
 """Fixtures that give tests real parts: a migrated database, a manual clock, the app and a workspace.
 
-The database is SQLite by default. Set TIDINGS_TEST_DATABASE_URL to a PostgreSQL server URL
+`mail` adds a real SMTP server (aiosmtpd on 127.0.0.1) that the sender delivers to. The database
+is SQLite by default. Set TIDINGS_TEST_DATABASE_URL to a PostgreSQL server URL
 (`postgresql://root@127.0.0.1:5432/postgres`) to run the same suite there: a scratch database is
 created for the session and dropped after. Tests never share a workspace, so they never see each
 other's rows.
@@ -8,6 +9,7 @@ other's rows.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -18,10 +20,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.factories.smtp import Inbox, smtp_server
 from tests.factories.track import TrackDriver, app_auth, track_auth
 from tidings.api import create_app
 from tidings.clock import ManualClock
-from tidings.config import DatabaseSettings, ProcessorSettings, Settings
+from tidings.config import DatabaseSettings, ProcessorSettings, Settings, SmtpSettings, StartTlsMode
 from tidings.db import migrate, sync_url
 from tidings.services import Services, build_services
 from tidings.workspaces import IdentifierMode, NewWorkspace, create_workspace
@@ -98,6 +101,25 @@ async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
 def track(client: httpx.AsyncClient, services: Services, workspace: NewWorkspace) -> TrackDriver:
     """Track API calls for `workspace`, the processor on demand, and App API read-back."""
     return TrackDriver(client, services, workspace)
+
+
+@pytest.fixture
+async def mail(settings: Settings, clock: ManualClock) -> AsyncIterator[tuple[Inbox, Services, TrackDriver]]:
+    """An SMTP inbox on 127.0.0.1, services whose sender delivers to it (tracking links under
+    https://track.example.com), and a Track/App API driver for a fresh workspace."""
+    inbox = Inbox()
+    async with smtp_server(inbox) as port:
+        smtp = SmtpSettings(host="127.0.0.1", port=port, starttls=StartTlsMode.OFF, timeout_seconds=5)
+        server = dataclasses.replace(settings.server, public_track_url="https://track.example.com")
+        services = build_services(dataclasses.replace(settings, smtp=smtp, server=server), clock=clock)
+        app = create_app(services)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://tidings.test") as client:
+            # Tests share one database: send what other tests left due, so the inbox holds only ours.
+            await services.sender.run_until_idle()
+            inbox.received.clear()
+            workspace = await new_workspace(services)
+            yield inbox, services, TrackDriver(client, services, workspace)
+        await services.stop()
 
 
 __all__ = ["app_auth", "new_workspace", "track_auth"]

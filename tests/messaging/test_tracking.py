@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tidings.errors import InvalidInput
-from tidings.messaging import ClickTarget, InvalidTrackingToken, LinkTracker, OutboundEmail
+from tidings.messaging import ClickTarget, InvalidTrackingToken, LinkTracker, OutboundEmail, PreferencesAccess, token_workspace_id
 
 BASE = "https://t.example.com"
 SECRET = b"tracking-secret-0123456789"
@@ -170,7 +170,7 @@ class TestLinksTrackedAlready:
 
 class TestUnsubscribeLinks:
     def test_hosted_unsubscribe_and_preference_links_are_left_alone(self) -> None:
-        html = f'<a href="{BASE}/unsubscribe/abc">Unsubscribe</a><a href="{BASE}/u/i/tok/fr">Preferences</a>'
+        html = f'<a href="{BASE}/unsubscribe/abc">Unsubscribe</a><a href="{BASE}/u/i/tok/fr">Preferences</a><a href="{BASE}/preferences/abc">Manage</a>'
 
         assert tracker.rewrite(html, delivery_id=DELIVERY).startswith(html)
 
@@ -425,3 +425,22 @@ def test_random_markup_never_crashes_and_rewritten_links_verify(html: str) -> No
     assert tracker.rewrite(html, delivery_id=DELIVERY) == rewritten
     without_tags = html.replace("<", "&lt;")
     assert LinkTracker(BASE, SECRET, track_opens=False).rewrite(without_tags, delivery_id=DELIVERY) == without_tags
+
+
+class TestPreferencesTokens:
+    def test_a_token_round_trips_and_names_its_workspace_unverified(self) -> None:
+        access = PreferencesAccess(workspace_id=7, cio_id="c1", expires_at=1772400000, delivery_id=DELIVERY)
+        token = tracker.preferences_token(access)
+
+        assert tracker.verify_preferences_token(token) == access
+        assert token_workspace_id(token) == 7
+
+    def test_another_secret_or_another_purpose_does_not_verify(self) -> None:
+        token = tracker.preferences_token(PreferencesAccess(workspace_id=7, cio_id="c1", expires_at=1))
+        other = LinkTracker(BASE, b"another-secret-of-16-bytes")
+        click = tracker.click_url("https://x.example", delivery_id=DELIVERY).rsplit("/", 1)[1]
+
+        with pytest.raises(InvalidTrackingToken):
+            other.verify_preferences_token(token)
+        with pytest.raises(InvalidTrackingToken):
+            tracker.verify_preferences_token(click)

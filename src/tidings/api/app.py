@@ -20,6 +20,8 @@ from tidings.api.objects import objects_router
 from tidings.api.paths import KeepEncodedSlashes
 from tidings.api.pipelines import pipelines_router
 from tidings.api.segments import segments_router
+from tidings.api.subscription_pages import subscription_pages_router
+from tidings.api.subscriptions import subscriptions_router
 from tidings.api.track import track_router
 from tidings.api.tracking import tracking_router
 from tidings.api.transactional import transactional_router
@@ -55,7 +57,9 @@ def create_app(services: Services, *, roles: Iterable[Role] = tuple(Role)) -> Fa
     app.include_router(messages_router(services, auth))
     app.include_router(transactional_router(services, auth))
     app.include_router(tracking_router(services, auth))
+    app.include_router(subscription_pages_router(services, auth))
     app.include_router(segments_router(services, auth))
+    app.include_router(subscriptions_router(services, auth))
     app.include_router(pipelines_router(services, auth))
     app.add_middleware(KeepEncodedSlashes)
     return app

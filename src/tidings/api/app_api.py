@@ -15,22 +15,24 @@ from sqlalchemy.engine import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tidings import people
+from tidings import messaging, people
 from tidings.api.auth import Authenticator
 from tidings.api.cursors import decode_cursor, encode_cursor
 from tidings.api.responses import FastJSONResponse
 from tidings.clock import to_unix
 from tidings.errors import InvalidInput, NotFound
+from tidings.messaging import SubscriptionCenter
 from tidings.people import Activity, Device, IdentifierKind, Person, PersonRelationship, ResolvedRef
 from tidings.services import Services
 
-__all__ = ["app_api_router", "as_string"]
+__all__ = ["app_api_router", "as_string", "find_customer"]
 
 _ACTIVITY_PAGE_DEFAULT = 10
 _ACTIVITY_PAGE_MAX = 100
 _encode = msgspec.json.Encoder().encode
 # No stored identifier or name contains U+0000, and PostgreSQL refuses it in a query.
 _NUL = "\x00"
+_COMPUTED = "_cio_subscription_preferences_computed"
 
 
 def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
@@ -49,8 +51,8 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
     async def attributes(request: Request, identifier: str, id_type: str = "id") -> Response:
         """A person's identifiers, attributes, update times and devices."""
         workspace = await auth.app_workspace(request)
-        person, devices = await services.db.read(_person_with_devices, workspace.id, identifier, id_type)
-        return FastJSONResponse({"customer": _customer(person, devices)})
+        found = await services.db.read(_person_with_devices, workspace.id, identifier, id_type)
+        return FastJSONResponse({"customer": _customer(*found)})
 
     async def activities(
         request: Request,
@@ -71,7 +73,7 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
         before = decode_cursor(start) if start else None
 
         def read(conn: Connection) -> tuple[Person, list[Activity]]:
-            person = _person(conn, workspace.id, identifier, id_type)
+            person = find_customer(conn, workspace.id, identifier=identifier, id_type=id_type)
             page = people.list_activities(
                 conn, workspace_id=workspace.id, cio_id=person.cio_id, type=type, name=name, before=before, limit=limit + 1
             )
@@ -92,7 +94,7 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
         workspace = await auth.app_workspace(request)
 
         def read(conn: Connection) -> list[PersonRelationship]:
-            person = _person(conn, workspace.id, identifier, id_type)
+            person = find_customer(conn, workspace.id, identifier=identifier, id_type=id_type)
             return people.list_person_relationships(conn, workspace_id=workspace.id, cio_id=person.cio_id)
 
         found = await services.db.read(read)
@@ -130,7 +132,8 @@ def app_api_router(services: Services, auth: Authenticator) -> APIRouter:
     return router
 
 
-def _person(conn: Connection, workspace_id: int, identifier: str, id_type: str) -> Person:
+def find_customer(conn: Connection, workspace_id: int, *, identifier: str, id_type: str) -> Person:
+    """The person an App API path names by `id_type` (id, email or cio_id); raises NotFound."""
     try:
         kind = IdentifierKind(id_type)
     except ValueError:
@@ -141,20 +144,28 @@ def _person(conn: Connection, workspace_id: int, identifier: str, id_type: str) 
     return person
 
 
-def _person_with_devices(conn: Connection, workspace_id: int, identifier: str, id_type: str) -> tuple[Person, list[Device]]:
-    person = _person(conn, workspace_id, identifier, id_type)
-    return person, people.list_devices(conn, workspace_id=workspace_id, cio_id=person.cio_id)
+def _person_with_devices(
+    conn: Connection, workspace_id: int, identifier: str, id_type: str
+) -> tuple[Person, list[Device], SubscriptionCenter]:
+    person = find_customer(conn, workspace_id, identifier=identifier, id_type=id_type)
+    devices = people.list_devices(conn, workspace_id=workspace_id, cio_id=person.cio_id)
+    return person, devices, messaging.read_subscription_center(conn, workspace_id=workspace_id)
 
 
-def _customer(person: Person, devices: list[Device]) -> dict[str, Any]:
+def _customer(person: Person, devices: list[Device], center: SubscriptionCenter) -> dict[str, Any]:
     identifiers = {"id": person.id, "email": person.email, "cio_id": person.cio_id}
     attributes = {name: as_string(value) for name, value in person.attributes.items()}
     attributes.update({name: value for name, value in identifiers.items() if value is not None})
+    timestamps = person.attribute_timestamps
+    if center.topics:
+        # Customer.io adds the preferences with defaults filled in; computed, so its time is 0.
+        attributes[_COMPUTED] = as_string(messaging.computed_attribute(center, person.attributes))
+        timestamps = {**timestamps, _COMPUTED: 0}
     return {
         "id": person.id,
         "identifiers": identifiers,
         "attributes": attributes,
-        "timestamps": person.attribute_timestamps,
+        "timestamps": timestamps,
         "devices": [_device(device) for device in devices],
         "unsubscribed": people.is_unsubscribed(person.attributes.get("unsubscribed")),
     }

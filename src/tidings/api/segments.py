@@ -13,14 +13,14 @@ from sqlalchemy.engine import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tidings import people, segments
+from tidings import segments
+from tidings.api.app_api import find_customer
 from tidings.api.auth import Authenticator
 from tidings.api.responses import FastJSONResponse
 from tidings.clock import to_unix
 from tidings.errors import InvalidInput, NotFound
 from tidings.ingest import IngestLimits, decode_body, track_api
 from tidings.log import ChangeSegment, Origin
-from tidings.people import IdentifierKind, ResolvedRef
 from tidings.segments import Segment, SegmentKind, SegmentState
 from tidings.services import Services
 
@@ -151,17 +151,9 @@ def segments_router(services: Services, auth: Authenticator) -> APIRouter:
     async def customer_segments(request: Request, identifier: str, id_type: str = "id") -> Response:
         """The segments a person is in."""
         workspace = await auth.app_workspace(request)
-        try:
-            kind = IdentifierKind(id_type)
-        except ValueError:
-            raise InvalidInput("id_type must be one of: id, email, cio_id", field="id_type") from None
 
         def read(conn: Connection) -> list[Segment]:
-            person = None if "\x00" in identifier else people.find_person(
-                conn, workspace_id=workspace.id, ref=ResolvedRef(kind, identifier)
-            )
-            if person is None:
-                raise NotFound("customer not found")
+            person = find_customer(conn, workspace.id, identifier=identifier, id_type=id_type)
             return segments.list_person_segments(conn, workspace_id=workspace.id, cio_id=person.cio_id)
 
         found = await services.db.read(read)

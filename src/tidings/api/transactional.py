@@ -168,6 +168,7 @@ def _template(template: TransactionalMessage) -> dict[str, Any]:
         "queue_drafts": settings.queue_draft,
         "hide_message_body": settings.disable_message_retention,
         "disable_css_preprocessing": settings.disable_css_preprocessing,
+        "topic_id": settings.topic_id,
         "content": template.content,
         "created_at": to_unix(template.created_at),
         "updated_at": to_unix(template.updated_at),

@@ -46,6 +46,9 @@ __all__ = [
     "segment_rechecks",
     "segments",
     "sources",
+    "subscription_centers",
+    "subscription_channels",
+    "subscription_topics",
     "suppressions",
     "track_credentials",
     "transactional_messages",
@@ -361,7 +364,7 @@ transactional_messages = Table(
     Column("trigger_name", String(200)),
     Column("trigger_key", String(200)),
     Column("description", Text, nullable=False, server_default=""),
-    # send_to_unsubscribed, tracked, queue_draft, disable_message_retention, disable_css_preprocessing.
+    # send_to_unsubscribed, tracked, queue_draft, disable_message_retention, disable_css_preprocessing, topic_id.
     Column("settings", Json, nullable=False),
     # Per channel ("email", "push", "sms"): the template's fields.
     Column("content", Json, nullable=False),
@@ -451,4 +454,42 @@ segment_rechecks = Table(
     # The next instant time alone can change whether the person matches.
     Column("due_at", UtcDateTime, nullable=False),
     Index("ix_segment_rechecks_due", "due_at"),
+)
+
+subscription_centers = Table(
+    "subscription_centers",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True, autoincrement=False),
+    # Topics and channels gate sending only once the center is enabled.
+    Column("is_enabled", Boolean, nullable=False, server_default="0"),
+    # The last topic and channel ids given out: never reused, since stored preferences name them.
+    Column("last_topic_id", Integer, nullable=False, server_default="0"),
+    Column("last_channel_id", Integer, nullable=False, server_default="0"),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+subscription_topics = Table(
+    "subscription_topics",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True),
+    # Numbered from 1 per workspace; people's preferences name it as `topic_<id>`.
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    # True for an opt-out topic (people get it until they unsubscribe), false for opt-in; fixed.
+    Column("subscribed_by_default", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+subscription_channels = Table(
+    "subscription_channels",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True),
+    # email, sms, push, in_app, whatsapp, slack, line or inbox: the key in people's preferences.
+    Column("type", String(20), primary_key=True),
+    Column("id", Integer, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("subscribed_by_default", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )

@@ -17,6 +17,7 @@ from tidings.clock import from_unix
 from tidings.errors import InvalidInput, LimitExceeded
 from tidings.ingest.limits import IngestLimits
 from tidings.ingest.objects import object_attributes, object_ref, relationship_attributes
+from tidings.ingest.preferences import merge_preferences
 from tidings.log import (
     DeleteDevice,
     DeleteObject,
@@ -105,7 +106,7 @@ def translate(call: dict[str, Any], *, received_at: datetime, call_type: str | N
                 received_at=received_at,
                 message_id=message_id,
                 person=person,
-                traits={k: v for k, v in traits.items() if k not in _IDENTIFY_OBJECT_KEYS},
+                traits=merge_preferences({k: v for k, v in traits.items() if k not in _IDENTIFY_OBJECT_KEYS}),
                 anonymous_id=anonymous_id,
                 add_relationships=_identify_relationships(traits),
             )

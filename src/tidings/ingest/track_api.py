@@ -15,6 +15,7 @@ from tidings.clock import from_unix
 from tidings.errors import InvalidInput, LimitExceeded
 from tidings.ingest.limits import IngestLimits
 from tidings.ingest.objects import person_identifiers, v1_relationships
+from tidings.ingest.preferences import replace_preferences
 from tidings.log import (
     ChangeSegment,
     DeleteDevice,
@@ -68,7 +69,7 @@ def identify(identifier: str, body: dict[str, Any], *, received_at: datetime, li
     return Identify(
         received_at=received_at,
         person=person,
-        traits=attributes,
+        traits=replace_preferences(attributes),
         anonymous_id=_anonymous_id(body, limits),
         attributes_at=parse_unix_timestamp(attributes_at, "_timestamp") if attributes_at not in (None, "") else None,
         update_only=_truthy(body.get("_update")),

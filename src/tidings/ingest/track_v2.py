@@ -25,6 +25,7 @@ from tidings.ingest.objects import (
     related_objects,
     related_people,
 )
+from tidings.ingest.preferences import replace_preferences
 from tidings.ingest.track_api import check_attributes, event_message, parse_unix_timestamp
 from tidings.log import (
     DeleteDevice,
@@ -104,7 +105,7 @@ def _identify(value: dict[str, Any], person: PersonRef, received_at: datetime, l
     return Identify(
         received_at=received_at,
         person=person,
-        traits={k: v for k, v in attributes.items() if k not in ("_timestamp", "_update")},
+        traits=replace_preferences({k: v for k, v in attributes.items() if k not in ("_timestamp", "_update")}),
         attributes_at=parse_unix_timestamp(timestamp, "timestamp") if timestamp not in (None, "") else None,
         update_only=attributes.get("_update") is True,
         add_relationships=related_objects(value.get("cio_relationships") or [], field="cio_relationships", limits=limits),

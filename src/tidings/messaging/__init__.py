@@ -38,7 +38,7 @@ from tidings.messaging.types import (
     TransactionalMessage,
     TransactionalSettings,
 )
-from tidings.messaging.errors import InvalidTrackingToken, RenderFailed, SmtpFailed, SnippetTooLarge, TemplateInvalid
+from tidings.messaging.errors import InvalidTrackingToken, LinkExpired, RenderFailed, SmtpFailed, SnippetTooLarge, TemplateInvalid
 from tidings.messaging.liquid import (
     MAX_SNIPPET_BYTES,
     MAX_WORKSPACE_SNIPPETS_BYTES,
@@ -75,7 +75,31 @@ from tidings.messaging.email import (
     parse_addresses,
 )
 from tidings.messaging.plaintext import html_to_text
-from tidings.messaging.tracking import ClickTarget, LinkTracker, token_delivery_id
+from tidings.messaging.subscriptions import (
+    PREFERENCES_ATTRIBUTE,
+    PREFERENCES_LINK_LIFETIME,
+    ChannelType,
+    Preferences,
+    SubscriptionCenter,
+    SubscriptionChannel,
+    Topic,
+    add_channel,
+    compute_preferences,
+    computed_attribute,
+    create_topic,
+    delete_topic,
+    delivery_topic,
+    find_topic,
+    open_preferences_link,
+    preference_traits,
+    preferences_link,
+    read_subscription_center,
+    remove_channel,
+    set_subscription_center_enabled,
+    subscription_stop,
+    update_topic,
+)
+from tidings.messaging.tracking import ClickTarget, LinkTracker, PreferencesAccess, token_delivery_id, token_workspace_id
 
 
 __all__: list[str] = [
@@ -156,4 +180,30 @@ __all__: list[str] = [
     "parse_addresses",
     "html_to_text",
     "token_delivery_id",
+    # The subscription center (messaging/subscriptions/)
+    "PREFERENCES_ATTRIBUTE",
+    "PREFERENCES_LINK_LIFETIME",
+    "ChannelType",
+    "LinkExpired",
+    "Preferences",
+    "PreferencesAccess",
+    "SubscriptionCenter",
+    "SubscriptionChannel",
+    "Topic",
+    "add_channel",
+    "compute_preferences",
+    "computed_attribute",
+    "create_topic",
+    "delete_topic",
+    "delivery_topic",
+    "find_topic",
+    "open_preferences_link",
+    "preference_traits",
+    "preferences_link",
+    "read_subscription_center",
+    "remove_channel",
+    "set_subscription_center_enabled",
+    "subscription_stop",
+    "token_workspace_id",
+    "update_topic",
 ]

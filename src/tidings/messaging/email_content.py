@@ -1,8 +1,10 @@
 """What an email delivery becomes: the send-time gate, then the rendered, tracked email.
 
 The gate runs in Customer.io's order: the workspace's send mode, the person's `unsubscribed`
-(unless the message may go to unsubscribed people), the email suppression list, then rendering.
-A delivery stopped by the gate gets the status that says why and never reaches a provider.
+and, once the subscription center is enabled, their preferences for the message's topic and for
+email (unless the message may go to unsubscribed people), the email suppression list, then
+rendering. A delivery stopped by the gate gets the status that says why and never reaches a
+provider.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any
 
 from tidings.messaging.email import MessageType, OutboundEmail, decode_attachments
 from tidings.messaging.liquid import Links, RenderContext, render_email_body, render_template, unsubscribe_url
+from tidings.messaging.subscriptions import ChannelType, SubscriptionCenter, subscription_stop
 from tidings.messaging.types import Delivery, DeliveryStatus, TransactionalMessage
-from tidings.people import Person, is_unsubscribed
+from tidings.people import Person
 from tidings.workspaces import SendMode, Workspace
 
 __all__ = ["Stopped", "prepare_email"]
@@ -35,6 +38,7 @@ def prepare_email(
     workspace: Workspace,
     person: Person | None,
     template: TransactionalMessage | None,
+    subscription_center: SubscriptionCenter,
     is_suppressed: bool,
     base_url: str,
     now: datetime,
@@ -50,11 +54,19 @@ def prepare_email(
         return Stopped(DeliveryStatus.UNDELIVERABLE, "the workspace's send mode is set to never send")
     if person is None:
         return Stopped(DeliveryStatus.UNDELIVERABLE, "the person was deleted")
-    send_to_unsubscribed = request.get(
-        "send_to_unsubscribed", settings.send_to_unsubscribed if settings else True
+    topic_id = settings.topic_id if settings else None
+    # A template's topic is its subscription preference, in place of its send_to_unsubscribed;
+    # the send request's own send_to_unsubscribed overrides either, as the API documents.
+    default = (settings.send_to_unsubscribed and topic_id is None) if settings else True
+    stop = subscription_stop(
+        channel=ChannelType.EMAIL,
+        attributes=person.attributes,
+        center=subscription_center,
+        topic_id=topic_id,
+        send_to_unsubscribed=request.get("send_to_unsubscribed", default),
     )
-    if not send_to_unsubscribed and is_unsubscribed(person.attributes.get("unsubscribed")):
-        return Stopped(DeliveryStatus.UNDELIVERABLE, "Customer is unsubscribed")
+    if stop is not None:
+        return Stopped(DeliveryStatus.UNDELIVERABLE, stop)
     if is_suppressed:
         return Stopped(DeliveryStatus.SUPPRESSED, "the address is on the email suppression list")
 

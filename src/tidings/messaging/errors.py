@@ -4,6 +4,7 @@
     ├── RenderFailed           rendering stopped; the delivery fails with this text
     │   └── TemplateInvalid    the template does not parse (the composer's "Review Errors")
     ├── InvalidTrackingToken   a click or open link was altered, or signed with another secret
+    ├── LinkExpired            a subscription-center link was followed after it expired
     └── LimitExceeded
         └── SnippetTooLarge    a snippet, or a workspace's snippets together, are over the limit
     ProviderFailed
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from tidings.errors import InvalidInput, LimitExceeded, ProviderFailed
 
-__all__ = ["InvalidTrackingToken", "RenderFailed", "SmtpFailed", "SnippetTooLarge", "TemplateInvalid"]
+__all__ = ["InvalidTrackingToken", "LinkExpired", "RenderFailed", "SmtpFailed", "SnippetTooLarge", "TemplateInvalid"]
 
 
 class RenderFailed(InvalidInput):
@@ -63,3 +64,10 @@ class SmtpFailed(ProviderFailed):
         self.code = code
         self.text = text
         self.is_bounce = is_bounce
+
+
+class LinkExpired(InvalidInput):
+    """A signed link that expires (a subscription-center link lasts 24 hours) was followed too late."""
+
+    def __init__(self, message: str = "This link has expired") -> None:
+        super().__init__(message, field="token")

@@ -9,11 +9,13 @@ complaint on an email puts the address on the suppression list.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from tidings.clock import to_unix
 from tidings.messaging import queries
 from tidings.messaging.deliveries import advance_delivery
 from tidings.messaging.delivery_reports import record_delivery_report
@@ -28,6 +30,8 @@ _IMPLIED = {
     "opened": ("delivered", "opened"),
 }
 _SUPPRESSING = {"bounced": "bounce", "spammed": "spam"}
+# Milestones that are not statuses: the delivery keeps its status and records the time.
+_NOTED = frozenset({"topic_unsubscribed"})
 _STATUSES = frozenset(status.value for status in DeliveryStatus)
 
 
@@ -60,6 +64,10 @@ def apply_delivery_metric(
     for milestone in _IMPLIED.get(metric, (metric,)):
         if milestone in _STATUSES and milestone not in updated.milestones:
             updated = advance_delivery(updated, DeliveryStatus(milestone), at=timestamp)
+        elif milestone in _NOTED and milestone not in updated.milestones:
+            # Customer.io's "Unsubscribed from topics": a time on the delivery, not a status.
+            milestones = {**updated.milestones, milestone: to_unix(timestamp)}
+            updated = replace(updated, milestones=milestones, updated_at=timestamp)
     if updated is delivery:
         return delivery  # a repeat: every milestone was reached already
     queries.update_delivery(conn, workspace_id=workspace_id, delivery=updated)

@@ -64,6 +64,7 @@ def _template_values(template: TransactionalMessage) -> dict[str, Any]:
             "queue_draft": settings.queue_draft,
             "disable_message_retention": settings.disable_message_retention,
             "disable_css_preprocessing": settings.disable_css_preprocessing,
+            "topic_id": settings.topic_id,
         },
         "content": template.content,
         "updated_at": template.updated_at,

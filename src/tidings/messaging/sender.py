@@ -29,6 +29,7 @@ from tidings.messaging.email import OutboundEmail, parse_addresses
 from tidings.messaging.email_content import Stopped, prepare_email
 from tidings.messaging.errors import RenderFailed, SmtpFailed
 from tidings.messaging.metrics import record_delivery_activity
+from tidings.messaging.subscriptions import read_subscription_center
 from tidings.messaging.types import Delivery, DeliveryChannel, DeliveryStatus
 from tidings.people import IdentifierKind, ResolvedRef, email_key, find_person
 from tidings.workspaces import get_workspace
@@ -138,6 +139,7 @@ class Sender:
                 workspace=workspace,
                 person=person,
                 template=template,
+                subscription_center=read_subscription_center(conn, workspace_id=workspace_id),
                 is_suppressed=self._is_suppressed(conn, workspace_id, delivery),
                 base_url=self._base_url,
                 now=now,

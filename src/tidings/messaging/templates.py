@@ -17,6 +17,7 @@ from tidings.errors import Conflict, InvalidInput, NotFound
 from tidings.messaging import queries
 from tidings.messaging.errors import TemplateInvalid
 from tidings.messaging.liquid import validate_template
+from tidings.messaging.subscriptions import read_subscription_center
 from tidings.messaging.types import TransactionalMessage, TransactionalSettings
 
 __all__ = [
@@ -58,6 +59,7 @@ def create_transactional_message(
         updated_at=now,
     )
     _refuse_taken_trigger(conn, workspace_id=workspace_id, template=template)
+    _refuse_unknown_topic(conn, workspace_id=workspace_id, settings=template.settings)
     message_id = queries.insert_transactional_message(conn, workspace_id=workspace_id, template=template)
     return replace(template, id=message_id)
 
@@ -79,6 +81,7 @@ def update_transactional_message(
         updated_at=now,
     )
     _refuse_taken_trigger(conn, workspace_id=workspace_id, template=updated)
+    _refuse_unknown_topic(conn, workspace_id=workspace_id, settings=updated.settings)
     queries.update_transactional_message(conn, workspace_id=workspace_id, template=updated)
     return updated
 
@@ -114,9 +117,19 @@ def _settings(current: TransactionalSettings, changes: Any) -> TransactionalSett
     for name, value in changes.items():
         if name not in _SETTINGS:
             raise InvalidInput(f"unknown setting {name!r}", field=f"settings.{name}")
-        if not isinstance(value, bool):
+        if name == "topic_id":
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise InvalidInput("settings.topic_id must be a subscription topic id", field="settings.topic_id")
+        elif not isinstance(value, bool):
             raise InvalidInput(f"settings.{name} must be true or false", field=f"settings.{name}")
     return replace(current, **changes)
+
+
+def _refuse_unknown_topic(conn: Connection, *, workspace_id: int, settings: TransactionalSettings) -> None:
+    if settings.topic_id is None:
+        return
+    if read_subscription_center(conn, workspace_id=workspace_id).topic(settings.topic_id) is None:
+        raise InvalidInput(f"settings.topic_id: there is no subscription topic {settings.topic_id}", field="settings.topic_id")
 
 
 def _content(content: Any) -> dict[str, dict[str, Any]]:

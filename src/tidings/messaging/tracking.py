@@ -15,6 +15,9 @@ click token with no target URL. The app posts it to the same route, `POST {base}
 which records the click and answers without redirecting. `GET` records and redirects; a link id
 (`ClickTarget.url` None) has no target, so it is only ever recorded.
 
+It also signs the subscription-center links (`{base}/u/i/{token}/`): a token naming a workspace and a
+person, with an expiry, that opens that person's preferences page without credentials.
+
 The rewriter is one regular-expression pass over the HTML rather than a parser, because it runs once
 per email sent. It follows the HTML tokenizer where it matters: attributes in any order, quoted with
 `"` or `'` or not at all, a `>` inside a quoted value, and no `<a` inside comments, `<script>`,
@@ -38,7 +41,7 @@ from tidings.errors import InvalidInput
 from tidings.messaging.email import OutboundEmail
 from tidings.messaging.errors import InvalidTrackingToken
 
-__all__ = ["ClickTarget", "LinkTracker", "token_delivery_id"]
+__all__ = ["ClickTarget", "LinkTracker", "PreferencesAccess", "token_delivery_id", "token_workspace_id"]
 
 _WS = "\t\n\f\r "
 # An attribute list as the HTML tokenizer reads it: a quote opens a value only right after `=`.
@@ -76,6 +79,7 @@ _HTTP = re.compile(r"https?://", re.IGNORECASE)
 _SIGNATURE_BYTES = 16  # HMAC-SHA256 truncated to 128 bits (RFC 2104 §5 allows half or more)
 _CLICK = b"click\x00"
 _OPEN = b"open\x00"
+_PREFERENCES = b"preferences\x00"
 _PAYLOAD = msgspec.json.Decoder()
 
 
@@ -93,14 +97,26 @@ class ClickTarget:
 
 
 @dataclass(frozen=True, slots=True)
+class PreferencesAccess:
+    """What a subscription-center token opens: one person's preferences page, until `expires_at`
+    (unix seconds). `delivery_id` names the message the page was reached from, if any, so what the
+    person changes there is attributed to it."""
+
+    workspace_id: int
+    cio_id: str
+    expires_at: int
+    delivery_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LinkTracker:
     """Rewrites links for one tracking domain, and verifies the tokens it wrote.
 
     `base_url` is the public root of the tracking routes (`https://t.example.com`). `secret` signs
     every token: rotating it breaks the links in emails already sent. `track_opens=False` is the
     workspace's "disable open tracking" switch: links are still rewritten, but no pixel is added.
-    Links under `{base_url}/unsubscribe/` and `{base_url}/u/` (the hosted subscription pages), and
-    under `unsubscribe_prefixes`, count as unsubscribe links.
+    Links under `{base_url}/unsubscribe/`, `{base_url}/preferences/` and `{base_url}/u/` (the hosted
+    subscription pages), and under `unsubscribe_prefixes`, count as unsubscribe links.
     """
 
     base_url: str
@@ -121,7 +137,7 @@ class LinkTracker:
         object.__setattr__(self, "base_url", base)
         object.__setattr__(self, "_click_prefix", f"{base}/click/")
         object.__setattr__(self, "_open_prefix", f"{base}/open/")
-        unsubscribe = (f"{base}/unsubscribe/", f"{base}/u/", *self.unsubscribe_prefixes)
+        unsubscribe = (f"{base}/unsubscribe/", f"{base}/preferences/", f"{base}/u/", *self.unsubscribe_prefixes)
         object.__setattr__(self, "_own_prefixes", unsubscribe)
 
     def apply(self, email: OutboundEmail) -> OutboundEmail:
@@ -208,6 +224,19 @@ class LinkTracker:
                 return delivery_id
         raise InvalidTrackingToken()
 
+    def preferences_token(self, access: PreferencesAccess) -> str:
+        """The signed token of a subscription-center link; whoever holds it may change the person's
+        preferences until it expires, as with Customer.io's."""
+        return self._sign(_PREFERENCES, [access.workspace_id, access.cio_id, access.expires_at, access.delivery_id])
+
+    def verify_preferences_token(self, token: str) -> PreferencesAccess:
+        """What a subscription-center token grants, expired or not. Raises `InvalidTrackingToken`."""
+        payload = self._verify(_PREFERENCES, token)
+        match payload:
+            case [int(workspace_id), str(cio_id), int(expires_at), (str() | None) as delivery_id]:
+                return PreferencesAccess(workspace_id, cio_id, expires_at, delivery_id)
+        raise InvalidTrackingToken()
+
     def _link_to_track(
         self, anchor: str, *, unsubscribe: tuple[str, ...], taken: set[int]
     ) -> tuple[re.Match[str], str, str | None] | None:
@@ -269,15 +298,27 @@ def token_delivery_id(token: str) -> str | None:
     The tracking routes need it to find the delivery's workspace, whose key then verifies the
     token; nothing else may trust it.
     """
-    encoded = token.partition(".")[0]
-    try:
-        payload = _PAYLOAD.decode(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
-    except (binascii.Error, ValueError, msgspec.DecodeError):
-        return None
-    match payload:
+    match _unverified_payload(token):
         case [str(delivery_id), *_]:
             return delivery_id
     return None
+
+
+def token_workspace_id(token: str) -> int | None:
+    """The workspace a subscription-center token names, read WITHOUT checking its signature: only to
+    find the key that verifies it (see `token_delivery_id`)."""
+    match _unverified_payload(token):
+        case [int(workspace_id), *_]:
+            return workspace_id
+    return None
+
+
+def _unverified_payload(token: str) -> object:
+    encoded = token.partition(".")[0]
+    try:
+        return _PAYLOAD.decode(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    except (binascii.Error, ValueError, msgspec.DecodeError):
+        return None
 
 
 def _value(attribute: re.Match[str]) -> str:

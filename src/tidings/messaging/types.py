@@ -55,6 +55,10 @@ class TransactionalSettings:
     queue_draft: bool = False
     disable_message_retention: bool = False
     disable_css_preprocessing: bool = False
+    # The subscription topic the message belongs to (Customer.io's "Subscription preference"):
+    # once the subscription center is enabled, only people subscribed to it (and to the channel)
+    # receive the message. A topic replaces `send_to_unsubscribed` as the template's default.
+    topic_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,8 +57,9 @@ def apply_attribute_updates(
     An update older than the attribute's last accepted one is skipped (`_timestamp` ordering);
     an empty value removes the attribute.
     """
+    before = attributes
     attributes, timestamps = dict(attributes), dict(timestamps)
-    changes: list[AttributeChange] = []
+    changed: dict[str, None] = {}  # names in the order they first changed
     for name, value in updates.items():
         if name in CONTROL_KEYS:
             continue
@@ -67,17 +68,21 @@ def apply_attribute_updates(
             name, value = root, set_dotted(attributes.get(root), path, value)
         if timestamps.get(name, 0) > at:
             continue
-        old = attributes.get(name)
         if is_empty(value):
-            if name in attributes:
-                del attributes[name]
-                changes.append(AttributeChange(name, old, None))
+            if attributes.pop(name, None) is not None:
+                changed[name] = None
             timestamps.pop(name, None)
             continue
         timestamps[name] = at
-        if old != value:
+        if attributes.get(name) != value:
             attributes[name] = value
-            changes.append(AttributeChange(name, old, value))
+            changed[name] = None
+    # Several dot keys of one call change one attribute once, from what it was to what it became.
+    changes = [
+        AttributeChange(name, before.get(name), attributes.get(name))
+        for name in changed
+        if before.get(name) != attributes.get(name)
+    ]
     return attributes, timestamps, changes
 
 
@@ -96,10 +101,16 @@ def merge_plain_attributes(current: dict[str, Any], updates: dict[str, Any]) -> 
 
 
 def set_dotted(container: Any, path: str, value: Any) -> dict[str, Any]:
-    """A copy of `container` (a dict, or nothing) with `value` at the dotted `path`."""
+    """A copy of `container` (a dict, or nothing) with `value` at the dotted `path`; an empty value
+    removes that leaf (a subscription preference set to null reverts to the topic's default)."""
     result = dict(container) if isinstance(container, dict) else {}
     head, _, rest = path.partition(".")
-    result[head] = set_dotted(result.get(head), rest, value) if rest else value
+    if rest:
+        result[head] = set_dotted(result.get(head), rest, value)
+    elif is_empty(value):
+        result.pop(head, None)
+    else:
+        result[head] = value
     return result
 
 
