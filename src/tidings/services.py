@@ -37,6 +37,8 @@ class Services:
     scheduler: Scheduler
     sender: Sender
     segments: SegmentWorker
+    # Where email leaves this installation (None without an SMTP server); test sends use it directly.
+    email_channel: Channel[OutboundEmail] | None = None
 
     async def start(self, roles: Iterable[Role]) -> None:
         roles = set(roles)
@@ -68,6 +70,7 @@ def build_services(
     partitions = settings.database.log_partitions
     processor = Processor(db, clock=clock, settings=settings.processor, partitions=partitions)
     log = LogWriter(db, clock=clock, partitions=partitions, on_commit=processor.wake)
+    channel = email_channel or _smtp_channel(settings, clock)
     return Services(
         settings=settings,
         clock=clock,
@@ -75,13 +78,9 @@ def build_services(
         log=log,
         processor=processor,
         scheduler=Scheduler(db, clock=clock),
-        sender=Sender(
-            db,
-            clock=clock,
-            channel=email_channel or _smtp_channel(settings, clock),
-            base_url=public_url(settings),
-        ),
+        sender=Sender(db, clock=clock, channel=channel, base_url=public_url(settings)),
         segments=SegmentWorker(db, clock=clock),
+        email_channel=channel,
     )
 
 

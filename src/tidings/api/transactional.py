@@ -16,15 +16,16 @@ from sqlalchemy.engine import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tidings import messaging
+from tidings import messaging, people
 from tidings.api.auth import Authenticator
 from tidings.api.responses import FastJSONResponse
 from tidings.clock import to_unix
-from tidings.errors import InvalidInput, NotFound
+from tidings.errors import Conflict, InvalidInput, NotFound
 from tidings.ingest import decode_body, transactional
 from tidings.log import Origin, SendMessage
 from tidings.messaging import TransactionalMessage
-from tidings.services import Services
+from tidings.people import IdentifierKind, Person, ResolvedRef
+from tidings.services import Services, public_url
 
 __all__ = ["transactional_router"]
 
@@ -145,12 +146,54 @@ def transactional_router(services: Services, auth: Authenticator) -> APIRouter:
 
         return FastJSONResponse({"metric": {"series": await services.db.read(read)}})
 
+    async def test_send(request: Request, message_id: str) -> Response:
+        """Mail a template's email, rendered for a sample person (`customer_id`, `id_type`), to up to
+        25 `emails` now, with `[TEST]` before the subject unless `subject_prefix` is false."""
+        workspace = await auth.app_workspace(request)
+        body = await json_body(request)
+        if services.email_channel is None:
+            raise Conflict("no SMTP server is configured: set TIDINGS_SMTP_HOST")
+        emails = body.get("emails")
+        recipients = [e.strip() for e in emails.split(",")] if isinstance(emails, str) else emails
+        if not isinstance(recipients, list) or not all(isinstance(e, str) for e in recipients):
+            raise InvalidInput("emails must be a list of addresses", field="emails")
+        message_data = body.get("message_data") or {}
+        if not isinstance(message_data, dict):
+            raise InvalidInput("message_data must be an object", field="message_data")
+
+        def read(conn: Connection) -> tuple[TransactionalMessage, Person | None]:
+            template = messaging.find_template(conn, workspace_id=workspace.id, reference=message_id)
+            if template is None:
+                raise NotFound("transactional message not found")
+            return template, _sample_person(conn, workspace.id, body)
+
+        template, person = await services.db.read(read)
+        outgoing = messaging.compose_test_emails(
+            template,
+            workspace=workspace,
+            person=person,
+            recipients=[e for e in recipients if e],
+            message_data=message_data,
+            is_subject_prefixed=body.get("subject_prefix", True) is not False,
+            base_url=public_url(services.settings),
+            now=services.clock.now(),
+        )
+        sent, failed = [], []
+        for email in outgoing:
+            try:
+                await services.email_channel.send(email)
+                sent.append(email.to)
+            except messaging.SmtpFailed as exc:
+                failed.append({"email": email.to, "reason": str(exc)})
+        return FastJSONResponse({"sent": sent, "failed": failed})
+
     for channel in _SENDERS:
         router.add_api_route(f"/send/{channel}", send(channel), methods=["POST"], response_class=FastJSONResponse)
     router.add_api_route("/transactional", create, methods=["POST"])
     router.add_api_route("/transactional", list_all, methods=["GET"])
     router.add_api_route("/transactional/{message_id:segment}", get_one, methods=["GET"])
     router.add_api_route("/transactional/{message_id:segment}/metrics", metrics, methods=["GET"])
+    router.add_api_route("/transactional/{message_id:segment}/test", test_send, methods=["POST"])
     router.add_api_route("/transactional/{message_id}", update, methods=["PUT"])
     return router
 
@@ -173,3 +216,18 @@ def _template(template: TransactionalMessage) -> dict[str, Any]:
         "created_at": to_unix(template.created_at),
         "updated_at": to_unix(template.updated_at),
     }
+
+
+def _sample_person(conn: Connection, workspace_id: int, body: dict[str, Any]) -> Person | None:
+    """The person a test send renders `customer.*` for, when the request names one."""
+    customer_id = body.get("customer_id")
+    if customer_id in (None, ""):
+        return None
+    try:
+        kind = IdentifierKind(body.get("id_type", "id"))
+    except ValueError:
+        raise InvalidInput("id_type must be one of: id, email, cio_id", field="id_type") from None
+    person = people.find_person(conn, workspace_id=workspace_id, ref=ResolvedRef(kind, str(customer_id)))
+    if person is None:
+        raise NotFound("customer not found")
+    return person

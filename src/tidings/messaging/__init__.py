@@ -24,6 +24,7 @@ from tidings.messaging.queries import (
     update_delivery,
 )
 from tidings.messaging.sender import RETRY_DELAYS, Sender
+from tidings.messaging.test_sends import MAX_TEST_RECIPIENTS, compose_test_emails
 from tidings.messaging.templates import (
     TEMPLATE_FIELDS,
     create_transactional_message,
@@ -129,6 +130,9 @@ __all__: list[str] = [
     "record_delivery_activity",
     "update_delivery",
     "update_transactional_message",
+    # Test sends
+    "MAX_TEST_RECIPIENTS",
+    "compose_test_emails",
     # Metric series (reporting endpoints)
     "MetricPeriod",
     "count_series",

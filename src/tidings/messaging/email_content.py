@@ -21,7 +21,7 @@ from tidings.messaging.types import Delivery, DeliveryStatus, TransactionalMessa
 from tidings.people import Person
 from tidings.workspaces import SendMode, Workspace
 
-__all__ = ["Stopped", "prepare_email"]
+__all__ = ["Stopped", "prepare_email", "render_email"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,21 +69,40 @@ def prepare_email(
         return Stopped(DeliveryStatus.UNDELIVERABLE, stop)
     if is_suppressed:
         return Stopped(DeliveryStatus.SUPPRESSED, "the address is on the email suppression list")
+    return render_email(
+        delivery.id, delivery.request, workspace=workspace, person=person, template=template, base_url=base_url, now=now
+    )
 
+
+def render_email(
+    delivery_id: str,
+    request: dict[str, Any],
+    *,
+    workspace: Workspace,
+    person: Person | None,
+    template: TransactionalMessage | None,
+    base_url: str,
+    now: datetime,
+) -> OutboundEmail:
+    """The rendered, tracked email a send request makes of a template, past the gate.
+
+    Raises `RenderFailed` when the Liquid does not evaluate.
+    """
+    settings = template.settings if template else None
     fields = {**(template.content.get("email", {}) if template else {}), **_overrides(request)}
     tracked = request.get("tracked", settings.tracked if settings else True)
     links = Links(base_url=base_url, signing_key=workspace.link_key.encode(), is_click_tracking=tracked)
     context = RenderContext(
         now=now,
-        customer=_customer(person),
+        customer=_customer(person) if person else {},
         trigger=request.get("message_data") or {},
-        delivery_id=delivery.id,
+        delivery_id=delivery_id,
         links=links,
     )
     rendered = render_email_body(None, fields.get("body", ""), context)
     to = request.get("to") or render_template(fields.get("to") or "{{customer.email}}", context)
     email = OutboundEmail(
-        delivery_id=delivery.id,
+        delivery_id=delivery_id,
         from_address=render_template(fields.get("from", ""), context),
         to=workspace.test_address if workspace.send_mode is SendMode.TEST and workspace.test_address else to,
         subject=render_template(fields.get("subject", ""), context),
@@ -94,7 +113,7 @@ def prepare_email(
         preheader=_render_optional(fields.get("preheader"), context),
         headers=tuple({**fields.get("headers", {}), **request.get("headers", {})}.items()),
         attachments=decode_attachments(request.get("attachments") or {}),
-        unsubscribe_url=unsubscribe_url(links, delivery.id) if base_url.startswith("https://") else None,
+        unsubscribe_url=unsubscribe_url(links, delivery_id) if base_url.startswith("https://") else None,
         message_type=MessageType.TRANSACTIONAL,
         tracked=tracked,
         inline_css=not request.get(
