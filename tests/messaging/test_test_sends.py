@@ -21,8 +21,9 @@ async def test_test_send_reaches_each_address_rendered_for_the_sample_person(
 ) -> None:
     inbox, _, track = mail
     await setup(track)
+    template_id = (await track.app_get("/v1/transactional/receipt")).json()["message"]["id"]
     await track.client.put(
-        "/v1/transactional/1",
+        f"/v1/transactional/{template_id}",
         json={"content": {"email": {**TEMPLATE["content"]["email"], "bcc": "audit@example.com", "body": TEMPLATE["content"]["email"]["body"] + "{{delivery_id}}"}}},
         headers=app_auth(track.workspace),
     )
