@@ -1,7 +1,7 @@
 """People: identity resolution, attributes, events, devices, merges, deletion and suppression,
 and the objects people relate to."""
 
-from tidings.people.activity import record_activity
+from tidings.people.activity import record_activities, record_activity
 from tidings.people.attributes import is_unsubscribed
 from tidings.people.deletion import delete_person, suppress_person, unsuppress_person
 from tidings.people.devices import MAX_DEVICES, delete_device, upsert_device
@@ -33,6 +33,7 @@ from tidings.people.objects import (
     unrelate,
 )
 from tidings.people.queries import (
+    find_people,
     find_person,
     list_activities,
     list_anonymous_events,
@@ -45,6 +46,7 @@ from tidings.people.types import (
     Device,
     EventType,
     IdentifierKind,
+    NewActivity,
     Object,
     ObjectKey,
     ObjectRelationship,
@@ -67,6 +69,7 @@ __all__ = [
     "IdentifierConflict",
     "IdentifierKind",
     "IdentifierSuppressed",
+    "NewActivity",
     "Object",
     "ObjectKey",
     "ObjectNotFound",
@@ -83,6 +86,7 @@ __all__ = [
     "email_key",
     "find_object",
     "find_or_create_person",
+    "find_people",
     "find_person",
     "identify",
     "identify_object",
@@ -98,6 +102,7 @@ __all__ = [
     "merge_people",
     "people_with_email",
     "purge_expired_anonymous_events",
+    "record_activities",
     "record_activity",
     "record_event",
     "relate",
