@@ -48,9 +48,9 @@ RETRY_DELAYS = tuple(
     timedelta(seconds=s) for s in (15, 30, 60, 120, 240, 480, 600, 600, 600, 600)
 )
 _LEASE = timedelta(minutes=5)
-# Deliveries rendered per trip to the worker thread: the event loop, which drives the SMTP
-# connections, waits for the thread's GIL between trips, so they are kept to a few milliseconds.
-_RENDER_CHUNK = 4
+# Deliveries rendered per trip to the worker thread: fewer trips cost less CPU, and the emails of a
+# trip wait for the last of them (16 measured about 8 % less CPU per email than 4 in bench/send_email.py).
+_RENDER_CHUNK = 16
 
 
 @dataclass(frozen=True, slots=True)
