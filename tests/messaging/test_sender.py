@@ -211,3 +211,17 @@ async def test_concurrent_rounds_send_each_delivery_once(mail: tuple[Inbox, Serv
     assert received == sorted(sent[track] + sent[other])
     assert {(await message(driver, d))["status"] for driver, ids in sent.items() for d in ids} == {"sent"}
     assert (await message(track, suppressed))["status"] == "suppressed"
+
+
+async def test_each_outcome_is_a_line_in_the_persons_activity(mail: tuple[Inbox, Services, TrackDriver]) -> None:
+    _, services, track = mail
+    await setup(track)
+
+    sent = await send(track, message_data={"order": "1"})
+    failed = await send(track)  # trigger.order is missing
+    await deliver(services, track)
+
+    activities = await track.activities("ann")
+    lines = {(a["type"], a["data"]["delivery_id"]): a for a in activities if "delivery_id" in a["data"]}
+    assert lines[("sent_email", sent)]["name"] == "Order 1 for Ann"
+    assert ("failed_email", failed) in lines
