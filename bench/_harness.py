@@ -47,6 +47,7 @@ class Credentials:
     site_id: str
     track_api_key: str
     cdp_api_key: str
+    app_api_key: str
 
     @property
     def track_authorization(self) -> str:
@@ -57,6 +58,11 @@ class Credentials:
     def pipelines_authorization(self) -> str:
         """Pipelines API: Basic with the write key as user name and no password."""
         return _basic(f"{self.cdp_api_key}:")
+
+    @property
+    def app_authorization(self) -> str:
+        """App API (the Transactional API too): Bearer with the App API key."""
+        return f"Bearer {self.app_api_key}"
 
 
 def _basic(user_password: str) -> str:
@@ -111,7 +117,10 @@ def create_workspace(env: dict[str, str]) -> Credentials:
     )
     created = json.loads(completed.stdout)
     return Credentials(
-        site_id=created["site_id"], track_api_key=created["track_api_key"], cdp_api_key=created["cdp_api_key"]
+        site_id=created["site_id"],
+        track_api_key=created["track_api_key"],
+        cdp_api_key=created["cdp_api_key"],
+        app_api_key=created["app_api_key"],
     )
 
 

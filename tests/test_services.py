@@ -32,6 +32,7 @@ async def test_email_goes_through_the_server_routed_for_its_kind(
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(services)), base_url="http://t") as client:
             await services.sender.run_until_idle()  # what other tests left due
             everything.received.clear()
+            receipts.received.clear()
             track = TrackDriver(client, services, await new_workspace(services))
             await setup(track)
 

@@ -33,6 +33,10 @@ def test_what_readers_never_see_is_dropped() -> None:
     assert html_to_text(html) == "Shown text\n"
 
 
+def test_the_doctype_is_not_text() -> None:
+    assert html_to_text("<!DOCTYPE html>\n<html><body><p>Hi</p></body></html>") == "Hi\n"
+
+
 def test_table_layouts_become_lines_not_gaps() -> None:
     html = "<table><tr><td><div>Order</div></td><td>#1</td></tr><tr><td>Total</td><td>$5</td></tr></table>"
 

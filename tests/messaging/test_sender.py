@@ -3,6 +3,7 @@ hands it to a real SMTP server (aiosmtpd on 127.0.0.1), and the delivery records
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from tests.conftest import new_workspace
@@ -10,7 +11,8 @@ from tests.factories.mail import deliver, html_part, message, send, setup
 from tests.factories.smtp import Inbox
 from tests.factories.track import TrackDriver, app_auth
 from tidings.clock import ManualClock
-from tidings.messaging import RETRY_DELAYS
+from tidings.messaging import DELIVERY_HEADER, RETRY_DELAYS, Sender, SmtpChannel
+from tidings.messaging.queries import insert_email_suppression
 from tidings.services import Services
 from tidings.workspaces import SendMode, set_sending
 
@@ -149,3 +151,77 @@ async def test_other_workspaces_cannot_read_the_delivery(mail: tuple[Inbox, Serv
     response = await track.client.get(f"/v1/messages/{delivery_id}", headers=app_auth(other))
 
     assert response.status_code == 404
+
+
+async def test_a_template_change_reaches_the_next_send(mail: tuple[Inbox, Services, TrackDriver]) -> None:
+    inbox, services, track = mail
+    await setup(track)
+    await send(track, message_data={"order": "1"})
+    await deliver(services, track)
+    (template,) = (await track.app_get("/v1/transactional")).json()["messages"]
+
+    changed = {"content": {"email": {**template["content"]["email"], "subject": "Changed {{trigger.order}}"}}}
+    response = await track.client.put(f"/v1/transactional/{template['id']}", json=changed, headers=app_auth(track.workspace))
+    assert response.status_code == 200, response.text
+    await send(track, message_data={"order": "2"})
+    await deliver(services, track)
+
+    assert [r.message["Subject"] for r in inbox.received] == ["Order 1 for Ann", "Changed 2"]
+
+
+async def test_an_email_that_breaks_a_composition_rule_fails_without_retrying(
+    mail: tuple[Inbox, Services, TrackDriver],
+) -> None:
+    inbox, services, track = mail
+    await setup(track)
+
+    delivery_id = await send(track, message_data={"order": "1"}, subject=" ")
+    await deliver(services, track)
+
+    failed = await message(track, delivery_id)
+    assert (failed["status"], failed["failure_message"]) == ("failed", "subject can not be blank")
+    assert inbox.received == []
+
+
+async def test_concurrent_rounds_send_each_delivery_once(mail: tuple[Inbox, Services, TrackDriver]) -> None:
+    inbox, services, track = mail
+    other = TrackDriver(track.client, services, await new_workspace(services, name="other"))
+    for driver in (track, other):
+        await setup(driver)
+    await track.identify("bob", email="bob@example.com", first_name="Bob")
+    await services.db.write(
+        insert_email_suppression,
+        workspace_id=track.workspace.workspace.id,
+        email_key="bob@example.com",
+        reason="bounce",
+        detail=None,
+        now=services.clock.now(),
+    )
+    sent = {driver: [await send(driver, message_data={"order": str(n)}) for n in range(12)] for driver in (track, other)}
+    suppressed = await send(track, message_data={"order": "x"}, identifiers={"id": "bob"}, to="bob@example.com")
+    await track.processed()
+    channel = SmtpChannel(services.settings.smtp, clock=services.clock)
+    sender = Sender(services.db, clock=services.clock, channel=channel, base_url="https://track.example.com", batch_size=5)
+
+    while sum(await asyncio.gather(sender.send_due(), sender.send_due(), sender.send_due())):
+        pass
+    await sender.stop()
+
+    received = sorted(r.message[DELIVERY_HEADER] for r in inbox.received)
+    assert received == sorted(sent[track] + sent[other])
+    assert {(await message(driver, d))["status"] for driver, ids in sent.items() for d in ids} == {"sent"}
+    assert (await message(track, suppressed))["status"] == "suppressed"
+
+
+async def test_each_outcome_is_a_line_in_the_persons_activity(mail: tuple[Inbox, Services, TrackDriver]) -> None:
+    _, services, track = mail
+    await setup(track)
+
+    sent = await send(track, message_data={"order": "1"})
+    failed = await send(track)  # trigger.order is missing
+    await deliver(services, track)
+
+    activities = await track.activities("ann")
+    lines = {(a["type"], a["data"]["delivery_id"]): a for a in activities if "delivery_id" in a["data"]}
+    assert lines[("sent_email", sent)]["name"] == "Order 1 for Ann"
+    assert ("failed_email", failed) in lines

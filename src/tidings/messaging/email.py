@@ -5,6 +5,12 @@ email needs on the wire: the text alternative, the hidden preheader, inlined CSS
 headers of RFC 2369 and RFC 8058, a Message-ID that names the delivery, and attachments. It checks the
 rules Customer.io applies to custom headers and attachments and raises `InvalidInput` naming the
 header or file that broke one.
+
+The MIME structure is written directly rather than through `email.message.EmailMessage`, which parsed
+and refolded every header and took three quarters of the sender's time per email. Only a header that
+is not plain ASCII or does not fit a line goes through the standard library's header folding
+(RFC 2047 encoded words); bodies are quoted-printable (text) or base64 (attachments), so a boundary
+containing `=_` can never occur inside a part.
 """
 
 from __future__ import annotations
@@ -13,16 +19,14 @@ import base64
 import binascii
 import mimetypes
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy as email_policy
-from email.generator import BytesGenerator
 from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses
+from email.utils import encode_rfc2231, format_datetime, getaddresses
 from enum import StrEnum
-from io import BytesIO
 
 import css_inline
 
@@ -71,6 +75,10 @@ _FORBIDDEN_EXTENSIONS = frozenset(
 )
 _HEADER_NAME = re.compile(r"[!-9;-~]+")  # printable ASCII except ':' (RFC 5322 §3.6.8)
 _ATEXT = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
+# A dot-atom local part and domain (RFC 5322 §3.4.1), as nearly every address is.
+_DOT_ATOM_ADDRESS = re.compile(
+    r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)"
+)
 _BODY_OPEN = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 _PREHEADER_STYLE = (
     "display:none;font-size:1px;line-height:1px;max-height:0;max-width:0;opacity:0;overflow:hidden;"
@@ -79,9 +87,11 @@ _PREHEADER_STYLE = (
 # Juice, Customer.io's inliner, inlines <style> blocks, keeps media queries in a <style> block and
 # leaves <link> stylesheets alone without fetching them. One inliner serves every message.
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, keep_link_tags=True, load_remote_stylesheets=False)
-# Headers set with `set_raw` (custom ones, List-Unsubscribe) are written exactly as given: the default
-# refolding would turn a long URL into RFC 2047 encoded words, which no client follows.
-_WIRE_POLICY = email_policy.SMTP.clone(refold_source="none")
+# Folds (and encodes) the headers that are not short plain ASCII. Custom headers and List-Unsubscribe
+# are never refolded: that would turn a long URL into RFC 2047 encoded words, which no client follows.
+_HEADER_POLICY = email_policy.SMTP
+# RFC 5322 §2.1.1: lines SHOULD be at most 78 characters.
+_LINE_LENGTH = 78
 
 
 class MessageType(StrEnum):
@@ -143,7 +153,8 @@ class OutboundEmail:
 class ComposedEmail:
     """A composed message and its SMTP envelope (Bcc recipients are in the envelope only)."""
 
-    message: EmailMessage
+    # The message as it goes over SMTP (see `email_bytes`).
+    data: bytes
     sender: str
     recipients: tuple[str, ...]
     message_id: str
@@ -179,33 +190,27 @@ def compose_email(email: OutboundEmail, *, now: datetime) -> ComposedEmail:
     if email.preheader:
         html = _with_preheader(html, email.preheader)
 
-    message = EmailMessage(policy=email_policy.SMTP)
-    message["From"] = sender
-    message["To"] = to
+    head = [_address_header("From", from_addresses), _address_header("To", to)]
     reply_to = parse_addresses(email.reply_to, field="reply_to") if email.reply_to else ()
     if reply_to:
-        message["Reply-To"] = reply_to
-    message["Subject"] = email.subject
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = message_id
-    message.set_raw(DELIVERY_HEADER, email.delivery_id)
-    _set_list_unsubscribe(message, email)
-    for name, value in email.headers:
-        message.set_raw(name, value)
+        head.append(_address_header("Reply-To", reply_to))
+    head.append(_text_header("Subject", email.subject, field="subject"))
+    head.append(f"Date: {format_datetime(now)}\r\n")
+    head.append(f"Message-ID: {message_id}\r\n")
+    head.append(f"{DELIVERY_HEADER}: {email.delivery_id}\r\n")
+    head.extend(_list_unsubscribe(email))
+    head.extend(f"{name}: {value}\r\n" for name, value in email.headers)
+    head.append("MIME-Version: 1.0\r\n")
 
-    message.set_content(text, subtype="plain", cte="quoted-printable")
+    # Clients show the last alternative they understand, so AMP goes between text and HTML.
+    alternatives = [_text_part("plain", text)]
     if email.amp_html:
-        # Clients show the last alternative they understand, so AMP goes between text and HTML.
-        message.add_alternative(email.amp_html, subtype="x-amp-html", cte="quoted-printable")
-    message.add_alternative(html, subtype="html", cte="quoted-printable")
-    for attachment in email.attachments:
-        maintype, _, subtype = attachment.content_type.partition("/")
-        message.add_attachment(
-            attachment.content,
-            maintype=maintype,
-            subtype=subtype or "octet-stream",
-            filename=attachment.filename,
-        )
+        alternatives.append(_text_part("x-amp-html", email.amp_html))
+    alternatives.append(_text_part("html", html))
+    body = _multipart("alternative", alternatives)
+    if email.attachments:
+        body = _multipart("mixed", [body, *(_attachment_part(attachment) for attachment in email.attachments)])
+    data = "".join(head).encode("ascii") + body
 
     envelope_from = sender.addr_spec
     if email.envelope_from:
@@ -214,14 +219,12 @@ def compose_email(email: OutboundEmail, *, now: datetime) -> ComposedEmail:
             raise InvalidInput("envelope_from must be exactly one address", field="envelope_from")
         envelope_from = envelope[0].addr_spec
     recipients = tuple(dict.fromkeys(address.addr_spec for address in (*to, *bcc)))
-    return ComposedEmail(message=message, sender=envelope_from, recipients=recipients, message_id=message_id)
+    return ComposedEmail(data=data, sender=envelope_from, recipients=recipients, message_id=message_id)
 
 
 def email_bytes(composed: ComposedEmail) -> bytes:
     """The message as it goes over SMTP: CRLF line ends, 7-bit clean, raw headers unchanged."""
-    buffer = BytesIO()
-    BytesGenerator(buffer, policy=_WIRE_POLICY).flatten(composed.message)
-    return buffer.getvalue()
+    return composed.data
 
 
 def decode_attachments(encoded: Mapping[str, str]) -> tuple[Attachment, ...]:
@@ -289,16 +292,24 @@ def parse_addresses(raw: str, *, field: str) -> tuple[Address, ...]:
             reason = f"{field} has an invalid email address: {addr_spec or display_name!r}"
             raise InvalidInput(reason, field=field)
         try:
-            parsed.append(Address(display_name=display_name, addr_spec=addr_spec))
+            parsed.append(_address(display_name, addr_spec))
         except (ValueError, IndexError):
             raise InvalidInput(f"{field} has an invalid email address: {addr_spec!r}", field=field) from None
     return tuple(parsed)
 
 
-def _set_list_unsubscribe(message: EmailMessage, email: OutboundEmail) -> None:
+def _address(display_name: str, addr_spec: str) -> Address:
+    simple = _DOT_ATOM_ADDRESS.fullmatch(addr_spec)
+    if simple is None:
+        return Address(display_name=display_name, addr_spec=addr_spec)
+    # What the full parser would find for a dot-atom address, at a tenth of the cost.
+    return Address(display_name=display_name, username=simple[1], domain=simple[2])
+
+
+def _list_unsubscribe(email: OutboundEmail) -> list[str]:
     # A custom List-Unsubscribe header replaces ours (Customer.io: "Set your own List-Unsubscribe").
     if any(name.lower() == "list-unsubscribe" for name, _ in email.headers):
-        return
+        return []
     targets = []
     if email.unsubscribe_mailto:
         mailto = email.unsubscribe_mailto
@@ -306,11 +317,63 @@ def _set_list_unsubscribe(message: EmailMessage, email: OutboundEmail) -> None:
     if email.unsubscribe_url:
         targets.append(f"<{email.unsubscribe_url}>")
     if not targets:
-        return
-    message.set_raw("List-Unsubscribe", ",\r\n ".join(targets))
+        return []
+    for target in targets:
+        if not target.isascii() or "\r" in target or "\n" in target:
+            raise InvalidInput("unsubscribe addresses must be ASCII on one line", field="unsubscribe_url")
+    headers = ["List-Unsubscribe: " + ",\r\n ".join(targets) + "\r\n"]
     if email.unsubscribe_url and email.unsubscribe_url.lower().startswith("https://"):
         # RFC 8058 §3.1: one-click needs an HTTPS URI that takes a POST of this body.
-        message.set_raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+        headers.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
+    return headers
+
+
+def _address_header(name: str, addresses: tuple[Address, ...]) -> str:
+    return _text_header(name, ", ".join(str(address) for address in addresses), field=name.lower())
+
+
+def _text_header(name: str, value: str, *, field: str) -> str:
+    """`name: value` and CRLF; folded, and non-ASCII words encoded (RFC 2047), when needed."""
+    if "\r" in value or "\n" in value:
+        # A line break would let the value start a header of its own.
+        raise InvalidInput(f"{field} cannot contain a line break", field=field)
+    if value.isascii() and len(name) + 2 + len(value) <= _LINE_LENGTH:
+        return f"{name}: {value}\r\n"
+    return _HEADER_POLICY.header_factory(name, value).fold(policy=_HEADER_POLICY)
+
+
+def _text_part(subtype: str, text: str) -> bytes:
+    """A UTF-8 text part, quoted-printable: 7-bit clean, lines of at most 76 characters."""
+    lines = text.encode("utf-8").splitlines()
+    encoded = binascii.b2a_qp(b"\n".join(lines) + b"\n", istext=True).replace(b"\n", b"\r\n")
+    head = f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
+    return head.encode("ascii") + encoded
+
+
+def _attachment_part(attachment: Attachment) -> bytes:
+    head = (
+        f"Content-Type: {attachment.content_type}\r\n"
+        "Content-Transfer-Encoding: base64\r\n"
+        f"Content-Disposition: attachment; {_parameter('filename', attachment.filename)}\r\n\r\n"
+    )
+    return head.encode("ascii") + base64.encodebytes(attachment.content).replace(b"\n", b"\r\n")
+
+
+def _parameter(name: str, value: str) -> str:
+    """A MIME parameter: quoted when it is printable ASCII, else RFC 2231's `name*=utf-8''...`."""
+    if value.isascii() and value.isprintable():
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'{name}="{escaped}"'
+    return f"{name}*={encode_rfc2231(value, 'utf-8')}"
+
+
+def _multipart(subtype: str, parts: list[bytes]) -> bytes:
+    """A multipart entity (its Content-Type and body); each delimiter takes the CRLF before it."""
+    # The parts are quoted-printable or base64, where `=_` cannot occur, so the boundary never collides.
+    boundary = f"=_{secrets.token_hex(12)}".encode("ascii")
+    head = b"Content-Type: multipart/" + subtype.encode("ascii") + b';\r\n boundary="' + boundary + b'"\r\n\r\n'
+    delimiter = b"\r\n--" + boundary + b"\r\n"
+    return head + b"--" + boundary + b"\r\n" + delimiter.join(parts) + b"\r\n--" + boundary + b"--\r\n"
 
 
 def _inline_css(html: str) -> str:

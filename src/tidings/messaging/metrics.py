@@ -10,6 +10,7 @@ complaint on an email puts the address on the suppression list.
 from __future__ import annotations
 
 from dataclasses import replace
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,9 +22,9 @@ from tidings.messaging.deliveries import advance_delivery
 from tidings.messaging.delivery_reports import record_delivery_report
 from tidings.messaging.email import parse_addresses
 from tidings.messaging.types import Delivery, DeliveryChannel, DeliveryStatus
-from tidings.people import email_key, record_activity
+from tidings.people import NewActivity, email_key, record_activities, record_activity
 
-__all__ = ["apply_delivery_metric", "record_delivery_activity"]
+__all__ = ["apply_delivery_metric", "record_delivery_activity", "record_status_activities"]
 
 _IMPLIED = {
     "clicked": ("delivered", "opened", "clicked"),
@@ -90,6 +91,26 @@ def record_delivery_activity(
         type=f"{metric}_{delivery.channel.value}",
         name=(delivery.rendered or {}).get("subject"),
         data={**data, "delivery_id": delivery.id},
+        now=now,
+    )
+
+
+def record_status_activities(conn: Connection, *, deliveries: Sequence[tuple[int, Delivery]], now: datetime) -> None:
+    """`record_delivery_activity` of each (workspace id, delivery)'s status (`sent_email`, `failed_email`,
+    ...), in one statement for all."""
+    record_activities(
+        conn,
+        [
+            NewActivity(
+                workspace_id=workspace_id,
+                cio_id=delivery.cio_id,
+                type=f"{delivery.status.value}_{delivery.channel.value}",
+                name=(delivery.rendered or {}).get("subject"),
+                data={"delivery_id": delivery.id},
+            )
+            for workspace_id, delivery in deliveries
+            if delivery.cio_id
+        ],
         now=now,
     )
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import bindparam, insert, select, tuple_, update
 from sqlalchemy.engine import Connection, Row
 
 from tidings.db.dialect import insert_ignoring_conflicts
@@ -24,15 +25,16 @@ __all__ = [
     "claim_due_deliveries",
     "find_delivery",
     "find_delivery_in_any_workspace",
+    "find_suppressed_email_keys",
     "find_transactional_message",
     "find_transactional_message_by_trigger",
     "insert_delivery",
     "insert_email_suppression",
     "insert_transactional_message",
-    "is_email_suppressed",
     "list_deliveries",
     "list_template_milestones",
     "list_transactional_messages",
+    "update_deliveries",
     "update_delivery",
     "update_transactional_message",
 ]
@@ -172,6 +174,23 @@ def update_delivery(conn: Connection, *, workspace_id: int, delivery: Delivery) 
     )
 
 
+_UPDATE_DELIVERY = update(deliveries).where(
+    deliveries.c.workspace_id == bindparam("key_workspace_id"), deliveries.c.id == bindparam("key_id")
+)
+
+
+def update_deliveries(conn: Connection, *, deliveries: Sequence[tuple[int, Delivery]]) -> None:
+    """`update_delivery` for each (workspace id, delivery), in one statement executed for all."""
+    if deliveries:
+        conn.execute(
+            _UPDATE_DELIVERY,
+            [
+                {"key_workspace_id": workspace_id, "key_id": delivery.id, **_delivery_values(delivery)}
+                for workspace_id, delivery in deliveries
+            ],
+        )
+
+
 def find_delivery(conn: Connection, *, workspace_id: int, delivery_id: str) -> Delivery | None:
     row = conn.execute(
         select(deliveries).where(deliveries.c.workspace_id == workspace_id, deliveries.c.id == delivery_id)
@@ -226,6 +245,13 @@ def list_template_milestones(
     return [(row.created_at, dict(row.milestones)) for row in rows]
 
 
+_LEASE = (
+    update(deliveries)
+    .where(deliveries.c.workspace_id == bindparam("key_workspace_id"), deliveries.c.id == bindparam("key_id"))
+    .values(due_at=bindparam("lease_until"), attempts=deliveries.c.attempts + 1)
+)
+
+
 def claim_due_deliveries(
     conn: Connection, *, channel: DeliveryChannel, now: datetime, lease_until: datetime, limit: int
 ) -> list[tuple[int, Delivery]]:
@@ -242,22 +268,24 @@ def claim_due_deliveries(
     if conn.dialect.name == "postgresql":
         statement = statement.with_for_update(skip_locked=True)
     rows = conn.execute(statement).all()
-    for row in rows:
+    if rows:
         conn.execute(
-            update(deliveries)
-            .where(deliveries.c.workspace_id == row.workspace_id, deliveries.c.id == row.id)
-            .values(due_at=lease_until, attempts=row.attempts + 1)
+            _LEASE,
+            [{"key_workspace_id": row.workspace_id, "key_id": row.id, "lease_until": lease_until} for row in rows],
         )
     return [(row.workspace_id, replace(_delivery(row), attempts=row.attempts + 1)) for row in rows]
 
 
-def is_email_suppressed(conn: Connection, *, workspace_id: int, email_key: str) -> bool:
-    row = conn.execute(
-        select(email_suppressions.c.reason).where(
-            email_suppressions.c.workspace_id == workspace_id, email_suppressions.c.email_key == email_key
+def find_suppressed_email_keys(conn: Connection, *, workspace_id: int, email_keys: Collection[str]) -> set[str]:
+    """Which of `email_keys` are on the workspace's email suppression list."""
+    if not email_keys:
+        return set()
+    rows = conn.execute(
+        select(email_suppressions.c.email_key).where(
+            email_suppressions.c.workspace_id == workspace_id, email_suppressions.c.email_key.in_(list(email_keys))
         )
-    ).first()
-    return row is not None
+    )
+    return set(rows.scalars())
 
 
 def insert_email_suppression(

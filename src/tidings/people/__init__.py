@@ -1,7 +1,7 @@
 """People: identity resolution, attributes, events, devices, merges, deletion and suppression,
 and the objects people relate to."""
 
-from tidings.people.activity import record_activity
+from tidings.people.activity import record_activities, record_activity
 from tidings.people.attributes import is_unsubscribed
 from tidings.people.deletion import delete_person, suppress_person, unsuppress_person
 from tidings.people.devices import (
@@ -41,6 +41,7 @@ from tidings.people.objects import (
 )
 from tidings.people.device_queries import list_anonymous_devices, list_devices
 from tidings.people.queries import (
+    find_people,
     find_person,
     list_activities,
     list_anonymous_events,
@@ -52,6 +53,7 @@ from tidings.people.types import (
     Device,
     EventType,
     IdentifierKind,
+    NewActivity,
     Object,
     ObjectKey,
     ObjectRelationship,
@@ -74,6 +76,7 @@ __all__ = [
     "IdentifierConflict",
     "IdentifierKind",
     "IdentifierSuppressed",
+    "NewActivity",
     "Object",
     "ObjectKey",
     "ObjectNotFound",
@@ -91,6 +94,7 @@ __all__ = [
     "email_key",
     "find_object",
     "find_or_create_person",
+    "find_people",
     "find_person",
     "identify",
     "identify_object",
@@ -107,6 +111,7 @@ __all__ = [
     "merge_people",
     "people_with_email",
     "purge_expired_anonymous_events",
+    "record_activities",
     "record_activity",
     "record_event",
     "relate",

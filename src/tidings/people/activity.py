@@ -10,9 +10,9 @@ from sqlalchemy.engine import Connection
 
 from tidings.people.attributes import AttributeChange
 from tidings.people.queries import insert_activities
-from tidings.people.types import ActivityType
+from tidings.people.types import ActivityType, NewActivity
 
-__all__ = ["activity_row", "attribute_change_rows", "failed_change_row", "record_activity"]
+__all__ = ["activity_row", "attribute_change_rows", "failed_change_row", "record_activities", "record_activity"]
 
 
 def activity_row(
@@ -54,6 +54,22 @@ def record_activity(
 ) -> None:
     """Add a line to a person's activity from outside the people domain (a delivery was sent,
     opened, clicked...). `type` names the kind, as Customer.io's activity types do (`sent_email`)."""
+    record_activities(conn, [NewActivity(workspace_id, cio_id, type, name, data)], now=now)
+
+
+def record_activities(conn: Connection, activities: Sequence[NewActivity], *, now: datetime) -> None:
+    """`record_activity` for many lines at once, in one statement."""
     insert_activities(
-        conn, [{"workspace_id": workspace_id, "cio_id": cio_id, "type": type, "name": name, "data": data, "timestamp": now}]
+        conn,
+        [
+            {
+                "workspace_id": activity.workspace_id,
+                "cio_id": activity.cio_id,
+                "type": activity.type,
+                "name": activity.name,
+                "data": activity.data,
+                "timestamp": now,
+            }
+            for activity in activities
+        ],
     )

@@ -13,6 +13,7 @@ __all__ = [
     "Device",
     "EventType",
     "IdentifierKind",
+    "NewActivity",
     "Object",
     "ObjectKey",
     "ObjectRelationship",
@@ -84,6 +85,18 @@ class Activity:
     name: str | None
     data: dict[str, Any]
     timestamp: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewActivity:
+    """A line to add to a person's activity from outside the people domain: a delivery was sent,
+    opened, clicked... `type` names the kind, as Customer.io's activity types do (`sent_email`)."""
+
+    workspace_id: int
+    cio_id: str
+    type: str
+    name: str | None
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
