@@ -43,16 +43,20 @@ def person_rechecks(conn: Connection, *, workspace_id: int, cio_ids: Sequence[st
 
 def write_rechecks(conn: Connection, *, workspace_id: int, changes: Mapping[tuple[int, str], datetime | None]) -> None:
     """Schedule, move or (with None) cancel the re-checks of (segment_id, cio_id) pairs."""
-    cancelled = [pair for pair, due in changes.items() if due is None]
-    for start in range(0, len(cancelled), _PAIRS_PER_STATEMENT):
-        conn.execute(
-            delete(segment_rechecks).where(
-                segment_rechecks.c.workspace_id == workspace_id,
-                tuple_(segment_rechecks.c.segment_id, segment_rechecks.c.cio_id).in_(
-                    cancelled[start : start + _PAIRS_PER_STATEMENT]
-                ),
+    cancelled: dict[int, list[str]] = {}
+    for (segment_id, cio_id), due in changes.items():
+        if due is None:
+            cancelled.setdefault(segment_id, []).append(cio_id)
+    for segment_id, cio_ids in cancelled.items():
+        # Per segment, so each delete is a walk of the primary key (a list of row values is not).
+        for start in range(0, len(cio_ids), _PAIRS_PER_STATEMENT):
+            conn.execute(
+                delete(segment_rechecks).where(
+                    segment_rechecks.c.workspace_id == workspace_id,
+                    segment_rechecks.c.segment_id == segment_id,
+                    segment_rechecks.c.cio_id.in_(cio_ids[start : start + _PAIRS_PER_STATEMENT]),
+                )
             )
-        )
     rows = [
         {"workspace_id": workspace_id, "segment_id": s, "cio_id": c, "due_at": due}
         for (s, c), due in changes.items()
@@ -64,27 +68,24 @@ def write_rechecks(conn: Connection, *, workspace_id: int, changes: Mapping[tupl
 def take_due_rechecks(conn: Connection, *, now: datetime, limit: int) -> list[tuple[int, int, str]]:
     """Remove and return up to `limit` re-checks due by `now`, as (workspace_id, segment_id, cio_id).
 
-    On PostgreSQL, rows another worker has taken are skipped, so workers never re-check one
-    person at once.
+    One statement (a DELETE of the earliest due, RETURNING them); on PostgreSQL, rows another
+    worker has taken are skipped, so workers never re-check one person at once.
     """
-    statement = (
+    key = tuple_(segment_rechecks.c.workspace_id, segment_rechecks.c.segment_id, segment_rechecks.c.cio_id)
+    earliest = (
         select(segment_rechecks.c.workspace_id, segment_rechecks.c.segment_id, segment_rechecks.c.cio_id)
         .where(segment_rechecks.c.due_at <= now)
         .order_by(segment_rechecks.c.due_at)
         .limit(limit)
     )
     if conn.dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
-    due = [(row.workspace_id, row.segment_id, row.cio_id) for row in conn.execute(statement)]
-    for start in range(0, len(due), _PAIRS_PER_STATEMENT):
-        conn.execute(
-            delete(segment_rechecks).where(
-                tuple_(segment_rechecks.c.workspace_id, segment_rechecks.c.segment_id, segment_rechecks.c.cio_id).in_(
-                    due[start : start + _PAIRS_PER_STATEMENT]
-                )
-            )
-        )
-    return due
+        earliest = earliest.with_for_update(skip_locked=True)
+    taken = conn.execute(
+        delete(segment_rechecks)
+        .where(key.in_(earliest))
+        .returning(segment_rechecks.c.workspace_id, segment_rechecks.c.segment_id, segment_rechecks.c.cio_id)
+    )
+    return sorted((w, s, c) for w, s, c in taken)
 
 
 def clear_segment_rechecks(conn: Connection, *, workspace_id: int, segment_id: int) -> None:

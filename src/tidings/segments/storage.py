@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Text, and_, cast, delete, func, insert, literal, or_, select, tuple_, update
+from sqlalchemy import BigInteger, Text, and_, cast, delete, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.expression import ColumnElement
 
@@ -136,17 +136,23 @@ def insert_memberships(
 
 def delete_memberships(conn: Connection, *, workspace_id: int, pairs: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
     """Remove (segment_id, cio_id) memberships; returns those that were there."""
+    by_segment: dict[int, list[str]] = {}
+    for segment_id, cio_id in pairs:
+        by_segment.setdefault(segment_id, []).append(cio_id)
     removed: set[tuple[int, str]] = set()
-    for start in range(0, len(pairs), 500):
-        result = conn.execute(
-            delete(segment_members)
-            .where(
-                segment_members.c.workspace_id == workspace_id,
-                tuple_(segment_members.c.segment_id, segment_members.c.cio_id).in_(list(pairs[start : start + 500])),
+    for segment_id, cio_ids in by_segment.items():
+        # Per segment, so each delete is a walk of the primary key (a list of row values is not).
+        for start in range(0, len(cio_ids), 500):
+            result = conn.execute(
+                delete(segment_members)
+                .where(
+                    segment_members.c.workspace_id == workspace_id,
+                    segment_members.c.segment_id == segment_id,
+                    segment_members.c.cio_id.in_(cio_ids[start : start + 500]),
+                )
+                .returning(segment_members.c.cio_id)
             )
-            .returning(segment_members.c.segment_id, segment_members.c.cio_id)
-        )
-        removed.update((segment_id, cio_id) for segment_id, cio_id in result)
+            removed.update((segment_id, cio_id) for cio_id in result.scalars())
     return removed
 
 
