@@ -14,12 +14,13 @@ from sqlalchemy import Integer, String, false, insert, literal, select, union_al
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import FromClause
 
-from tidings.db.schema import devices, events, objects, people, relationships
+from tidings.db.schema import deliveries, delivery_reports, devices, events, objects, people, relationships
 from tidings.people import Device, EventType, Object, PersonRelationship
-from tidings.segments import EventFact, PersonFacts
+from tidings.segments import DeliveryFact, EventFact, PersonFacts
 from tidings.workspaces import create_workspace
 
 __all__ = [
+    "delivery",
     "device",
     "event",
     "facts",
@@ -58,6 +59,13 @@ def event(name: str, timestamp: datetime, data: dict[str, Any] | None = None, *,
     return EventFact(EventType(type), name, data or {}, timestamp)
 
 
+def delivery(
+    channel: str = "email", *, message: int | None = None, clicked: tuple[str, ...] = (), **milestones: int
+) -> DeliveryFact:
+    """A delivery that reached `milestones` (metric=unix time)."""
+    return DeliveryFact(channel, message, milestones, clicked)
+
+
 def device(
     token: str = "t1", *, platform: str = "ios", last_used: datetime = T0, last_status: str = "", **attributes: Any
 ) -> Device:
@@ -78,7 +86,7 @@ def related(
 def store_people(conn: Connection, *, workspace_id: int, people_facts: Iterable[PersonFacts]) -> None:
     """Insert the people, their events, devices, related objects and relationships. Objects are
     keyed by type and object_id: give one object the same attributes wherever it appears."""
-    people_rows, event_rows, device_rows, link_rows = [], [], [], []
+    people_rows, event_rows, device_rows, link_rows, delivery_rows, report_rows = [], [], [], [], [], []
     object_rows: dict[str, dict[str, Any]] = {}
     for person in people_facts:
         people_rows.append(
@@ -89,7 +97,7 @@ def store_people(conn: Connection, *, workspace_id: int, people_facts: Iterable[
                 "email": person.email,
                 "email_key": person.email.lower() if person.email else None,
                 "attributes": dict(person.attributes),
-                "attribute_timestamps": {},
+                "attribute_timestamps": dict(person.attribute_times),
                 "created_at": person.created_at,
                 "updated_at": person.created_at,
             }
@@ -121,6 +129,34 @@ def store_people(conn: Connection, *, workspace_id: int, people_facts: Iterable[
                     "created_at": T0,
                 }
             )
+        for i, sent in enumerate(person.deliveries):
+            delivery_id = f"{person.cio_id}-d{i}"
+            delivery_rows.append(
+                {
+                    "workspace_id": workspace_id,
+                    "id": delivery_id,
+                    "cio_id": person.cio_id,
+                    "channel": sent.channel,
+                    "source": "transactional",
+                    "transactional_message_id": sent.transactional_message_id,
+                    "status": "queued",
+                    "request": {},
+                    "milestones": dict(sent.milestones),
+                    "created_at": T0,
+                    "updated_at": T0,
+                }
+            )
+            for url in sent.clicked_urls:
+                report_rows.append(
+                    {
+                        "workspace_id": workspace_id,
+                        "delivery_id": delivery_id,
+                        "metric": "clicked",
+                        "data": {"href": url},
+                        "timestamp": T0,
+                        "received_at": T0,
+                    }
+                )
         for link in person.relationships:
             thing = link.object
             object_rows[thing.cio_object_id] = {
@@ -148,6 +184,8 @@ def store_people(conn: Connection, *, workspace_id: int, people_facts: Iterable[
         (devices, device_rows),
         (objects, list(object_rows.values())),
         (relationships, link_rows),
+        (deliveries, delivery_rows),
+        (delivery_reports, report_rows),
     ):
         if rows:
             conn.execute(insert(table), rows)

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from tests.factories.segments import memberships, new_workspace_id, store_people
 from tidings.db import Database
 from tidings.people import Device, EventType, Object, PersonRelationship
-from tidings.segments import EventFact, PersonFacts, evaluate, matching_cio_ids, next_change, parse_condition
+from tidings.segments import DeliveryFact, EventFact, PersonFacts, evaluate, matching_cio_ids, next_change, parse_condition
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 NOW_UNIX = int(NOW.timestamp())
@@ -48,6 +48,10 @@ PROFILE_PATHS = [*PATHS, "email", "id", "cio_id", "_created_in_customerio_at"]
 DEVICE_FIELDS = ["platform", "last_used", "last_status", "token", "a", "b", "missing"]
 PATTERNS = ["o", "toro", "s*n", "si*", "pro+free", "pro|free", "1", "\\+", "x\\*", "%", "_", "é", "*", "a+b",
             "2.5", "true", "7", "e3"]
+
+METRICS = ["sent", "delivered", "opened", "clicked", "bounced", "failed"]
+URLS = ["https://x.com/a?b=1", "https://example.com/promo", "HTTPS://X.COM/A", "http://shop.test/cart+1"]
+LINKS = ["x.com/a", "https://x.com/a*", "*promo*", "HTTPS://X.COM/A?B=1", "cart\\+1", "shop|promo"]
 
 texts = st.sampled_from(TEXTS) | st.text(alphabet="abAB01.-_ é", max_size=4)
 numbers = st.sampled_from(NUMBERS) | st.integers(-3, 3)
@@ -103,6 +107,15 @@ def _person(rng: random.Random, i: int, catalog: dict[tuple[int, str], dict[str,
         PersonRelationship(Object(f"obj-{t}-{o}", t, o, catalog[(t, o)], NOW, NOW), _document(rng, size=2), NOW)
         for t, o in rng.sample(sorted(catalog), rng.randint(0, 3))
     )
+    sent = tuple(
+        DeliveryFact(
+            rng.choice(["email", "sms", "push"]),
+            rng.choice([None, 1, 2]),
+            {m: NOW_UNIX - rng.randrange(30 * DAY) for m in rng.sample(METRICS, rng.randint(0, 3))},
+            tuple(rng.sample(URLS, rng.randint(0, 2))),
+        )
+        for _ in range(rng.randint(0, 3))
+    )
     return PersonFacts(
         cio_id=f"p{i:02d}",
         id=rng.choice([None, f"u{i}", f"U{i}", str(40 + i)]),
@@ -114,6 +127,7 @@ def _person(rng: random.Random, i: int, catalog: dict[tuple[int, str], dict[str,
         devices=devices,
         relationships=links,
         segment_ids=frozenset(rng.sample([1, 2, 3], rng.randint(0, 2))),
+        deliveries=sent,
     )
 
 
@@ -206,9 +220,15 @@ leaves = st.one_of(
     ),
     st.builds(lambda i, member: {"type": "segment", "segment_id": i, "in": member}, st.sampled_from([1, 2, 3]), st.booleans()),
     st.builds(
-        lambda negated, count: {"type": "message", "channel": "email", "metric": "opened", "negated": negated, **count},
+        lambda channel, metric, message, negated, count, link: {
+            "type": "message", "channel": channel, "metric": metric, "message": message, "negated": negated, **count, **link,
+        },
+        st.sampled_from(["email", "sms", "push"]),
+        st.sampled_from(METRICS),
+        st.sampled_from(["any", {"transactional_message_id": 1}, {"campaign_id": 3}, {}]),
         st.booleans(),
-        st.sampled_from([{}, {"count": {"op": "at_most", "n": 0}}]),
+        st.sampled_from([{}, {"count": {"op": "at_most", "n": 0}}, {"count": {"op": "at_least", "n": 2}}]),
+        st.sampled_from([{}] * 3 + [{"link": {"op": op, "url": url}} for op in ("contains", "matches") for url in LINKS]),
     ),
 )
 conditions = st.recursive(

@@ -115,7 +115,9 @@ def segments_router(services: Services, auth: Authenticator) -> APIRouter:
     async def delete_one(request: Request, segment_id: int) -> Response:
         """Delete a segment (its people stay); refused while another segment uses it."""
         workspace = await auth.app_workspace(request)
-        await services.db.write(segments.delete_segment, workspace_id=workspace.id, segment_id=segment_id)
+        await services.db.write(
+            segments.delete_segment, workspace_id=workspace.id, segment_id=segment_id, now=services.clock.now()
+        )
         return FastJSONResponse({})
 
     async def membership(request: Request, segment_id: int, start: str | None = None, limit: int = _PAGE_DEFAULT) -> Response:

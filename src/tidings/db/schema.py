@@ -42,6 +42,7 @@ __all__ = [
     "people",
     "rejected_calls",
     "relationships",
+    "segment_changes",
     "segment_members",
     "segment_rechecks",
     "segments",
@@ -454,6 +455,29 @@ segment_rechecks = Table(
     # The next instant time alone can change whether the person matches.
     Column("due_at", UtcDateTime, nullable=False),
     Index("ix_segment_rechecks_due", "due_at"),
+    Index("ix_segment_rechecks_person", "workspace_id", "cio_id"),
+)
+
+segment_changes = Table(
+    "segment_changes",
+    metadata,
+    # The change feed of segment membership: every entry and exit, appended in the transaction
+    # that made it, for campaigns to read after a cursor (segments.read_membership_changes).
+    Column("position", BigId, primary_key=True, autoincrement=True),
+    # PostgreSQL: the writing transaction's id, so a reader can leave out rows of transactions
+    # still running, whose positions may be lower than rows already committed. 0 on SQLite,
+    # where one writer at a time commits positions in order.
+    Column("transaction_id", BigInteger, nullable=False, server_default="0"),
+    Column("workspace_id", Integer, nullable=False),
+    Column("segment_id", Integer, nullable=False),
+    Column("cio_id", String(32), nullable=False),
+    # "entered" or "exited".
+    Column("change", String(10), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    # When the person's data made them match (entered) or stop matching (exited).
+    Column("matchtime", UtcDateTime, nullable=False),
+    Index("ix_segment_changes_order", "transaction_id", "position"),
+    Index("ix_segment_changes_at", "at"),
 )
 
 subscription_centers = Table(

@@ -3,7 +3,8 @@ evaluators that agree, and their membership.
 
 `parse_condition` checks a JSON condition document; `evaluate` and `next_change` answer for one
 person in Python; `compile_condition` turns the same condition into SQL over all people. Manual
-segments take people added by hand or by API.
+segments take people added by hand or by API. Every entry and exit is appended to a change feed
+(`read_membership_changes`) for campaigns.
 """
 
 from tidings.segments.compile import compile_condition
@@ -34,16 +35,18 @@ from tidings.segments.conditions import (
 from tidings.segments.definitions import Segment, SegmentKind, SegmentState
 from tidings.segments.errors import InvalidCondition
 from tidings.segments.evaluate import evaluate, next_change
+from tidings.segments.build import build_segment
 from tidings.segments.live import (
     EVERYTHING,
     LiveSegment,
-    build_segment,
     create_data_segment,
     live_segments,
+    recheck_messages,
     refresh_person,
     run_due_rechecks,
     update_data_segment,
 )
+from tidings.segments.matchtime import matchtime
 from tidings.segments.membership import (
     add_to_segment,
     clear_segment,
@@ -52,26 +55,47 @@ from tidings.segments.membership import (
     manual_segment,
     remove_from_segment,
 )
-from tidings.segments.queries import count_matching, load_person_facts, matching_cio_ids
+from tidings.segments.queries import (
+    count_matching,
+    delivery_cio_id,
+    load_people_facts,
+    load_person_facts,
+    matching_cio_ids,
+    related_cio_ids,
+)
 from tidings.segments.reads import condition_reads
 from tidings.segments.storage import (
     count_members,
-    memberships_selectable,
     find_segment,
+    forget_membership_changes_before,
     list_member_identifiers,
     list_person_segments,
     list_segments,
+    memberships_selectable,
+    read_membership_changes,
 )
-from tidings.segments.types import EventFact, PersonFacts, Reads
-from tidings.segments.worker import SegmentWorker
+from tidings.segments.types import (
+    ChangeCursor,
+    ChangeKind,
+    DeliveryFact,
+    EventFact,
+    MembershipChange,
+    PersonFacts,
+    Reads,
+)
+from tidings.segments.worker import MEMBERSHIP_CHANGES_RETENTION, SegmentWorker
 from tidings.segments.validation import parse_condition, validate_segment_references
 
 __all__ = [
+    "MEMBERSHIP_CHANGES_RETENTION",
     "And",
     "AttributeCondition",
+    "ChangeCursor",
+    "ChangeKind",
     "Condition",
     "Count",
     "CountOp",
+    "DeliveryFact",
     "DeviceCondition",
     "Direction",
     "EVERYTHING",
@@ -79,6 +103,7 @@ __all__ = [
     "EventFact",
     "InvalidCondition",
     "LiveSegment",
+    "MembershipChange",
     "MessageChannel",
     "MessageCondition",
     "MessageLink",
@@ -109,19 +134,26 @@ __all__ = [
     "create_data_segment",
     "create_manual_segment",
     "delete_segment",
+    "delivery_cio_id",
     "evaluate",
     "find_segment",
+    "forget_membership_changes_before",
     "list_member_identifiers",
     "list_person_segments",
     "list_segments",
     "live_segments",
+    "load_people_facts",
     "load_person_facts",
     "manual_segment",
     "matching_cio_ids",
+    "matchtime",
     "memberships_selectable",
     "next_change",
     "parse_condition",
+    "read_membership_changes",
+    "recheck_messages",
     "refresh_person",
+    "related_cio_ids",
     "remove_from_segment",
     "run_due_rechecks",
     "update_data_segment",

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, case, exists, false, func, literal, not_, null, or_, select, true
 from sqlalchemy.sql.expression import ColumnElement, FromClause
 
-from tidings.db.schema import devices, events, objects, people, relationships
+from tidings.db.schema import deliveries, delivery_reports, devices, events, objects, people, relationships
 from tidings.segments.conditions import (
     And,
     AttributeCondition,
@@ -35,7 +35,14 @@ from tidings.segments.conditions import (
     ScreenCondition,
     SegmentCondition,
 )
-from tidings.segments.evaluate import EVENT_TYPES, NEGATIONS, activity_window, count_passes, relative_threshold
+from tidings.segments.evaluate import (
+    EVENT_TYPES,
+    NEGATIONS,
+    activity_window,
+    is_of_message,
+    link_pattern,
+    relative_threshold,
+)
 from tidings.segments.paths import AnyElement, Index, Key, OptionalKey, parse_path
 from tidings.segments.patterns import Pattern, parse_name_pattern, parse_pattern
 from tidings.segments.sql_json import JsonSql, Scalar, json_sql, number_column, text_column
@@ -48,7 +55,7 @@ from tidings.segments.values import (
     string_form,
 )
 
-__all__ = ["compile_condition", "name_matches"]
+__all__ = ["Branch", "ConditionCompiler", "Document", "compile_condition", "name_matches"]
 
 _Activity = EventCondition | PageCondition | ScreenCondition
 
@@ -68,7 +75,7 @@ def compile_condition(
     `memberships`, a selectable with `cio_id` and `segment_id` columns holding this workspace's
     current memberships; without segment conditions it may be None.
     """
-    compiler = _Compiler(json_sql(dialect), workspace_id=workspace_id, now=now, memberships=memberships)
+    compiler = ConditionCompiler(json_sql(dialect), workspace_id=workspace_id, now=now, memberships=memberships)
     return and_(people.c.workspace_id == workspace_id, compiler.condition(condition))
 
 
@@ -78,7 +85,7 @@ def name_matches(pattern: Pattern, name: ColumnElement[Any], *, dialect: str) ->
 
 
 @dataclass(frozen=True, slots=True)
-class _Branch:
+class Branch:
     """One way a path can reach values: FROM items to iterate, guards, and the node (or, after
     a trailing `[]`, the scalar) it reaches."""
 
@@ -89,14 +96,14 @@ class _Branch:
 
 
 @dataclass(frozen=True, slots=True)
-class _Document:
+class Document:
     """Where a path's root key is read: a JSON column, with some names read from columns."""
 
     json: ColumnElement[Any]
     columns: Mapping[str, Scalar] = field(default_factory=dict)
 
 
-class _Compiler:
+class ConditionCompiler:
     def __init__(self, sql: JsonSql, *, workspace_id: int, now: datetime, memberships: FromClause | None) -> None:
         self.sql = sql
         self.workspace_id = workspace_id
@@ -112,7 +119,7 @@ class _Compiler:
             case Not(child):
                 return not_(self.condition(child))
             case AttributeCondition():
-                return self.attribute(condition, self._profile())
+                return self.attribute(condition, self.profile())
             case EventCondition() | PageCondition() | ScreenCondition():
                 return self.activity(condition)
             case DeviceCondition():
@@ -122,16 +129,14 @@ class _Compiler:
             case SegmentCondition():
                 return self.segment(condition)
             case MessageCondition():
-                # No deliveries are recorded yet; see evaluate().
-                has_activity = count_passes(condition.count, 0)
-                return true() if has_activity != condition.negated else false()
+                return self.message(condition)
         raise AssertionError(f"unknown condition {condition!r}")
 
     # Attribute conditions
 
-    def _profile(self) -> _Document:
+    def profile(self) -> Document:
         sql = self.sql
-        return _Document(
+        return Document(
             people.c.attributes,
             {
                 "id": text_column(people.c.id),
@@ -141,15 +146,15 @@ class _Compiler:
             },
         )
 
-    def attribute(self, condition: AttributeCondition, document: _Document) -> ColumnElement[bool]:
+    def attribute(self, condition: AttributeCondition, document: Document) -> ColumnElement[bool]:
         positive = NEGATIONS.get(condition.operator)
         if positive is not None:
             return not_(self._positive(condition, positive, document))
         return self._positive(condition, condition.operator, document)
 
-    def _positive(self, condition: AttributeCondition, op: Operator, document: _Document) -> ColumnElement[bool]:
+    def _positive(self, condition: AttributeCondition, op: Operator, document: Document) -> ColumnElement[bool]:
         tests = []
-        for branch in self._branches(parse_path(condition.field).segments, document):
+        for branch in self.branches(parse_path(condition.field).segments, document):
             froms, guards = branch.froms, branch.guards
             if op is Operator.EXISTS:
                 test = branch.scalar.is_present if branch.scalar is not None else self.sql.scalar(branch.node).is_present
@@ -166,33 +171,33 @@ class _Compiler:
             return false()
         return func.coalesce(or_(*tests), false())
 
-    def _branches(self, segments: Sequence[Any], document: _Document) -> list[_Branch]:
+    def branches(self, segments: Sequence[Any], document: Document) -> list[Branch]:
         root = segments[0]
         assert isinstance(root, Key)
         if root.name in document.columns:
             # Profile and device fields read from columns are plain values: nothing is inside.
-            return [_Branch(scalar=document.columns[root.name])] if len(segments) == 1 else []
+            return [Branch(scalar=document.columns[root.name])] if len(segments) == 1 else []
         sql = self.sql
-        branches = [_Branch(node=sql.key(sql.root(document.json), root.name))]
+        branches = [Branch(node=sql.key(sql.root(document.json), root.name))]
         last = len(segments) - 1
         for i, segment in enumerate(segments[1:], start=1):
-            reached: list[_Branch] = []
+            reached: list[Branch] = []
             for b in branches:
                 match segment:
                     case Key(name):
-                        reached.append(_Branch(b.froms, b.guards, sql.key(b.node, name)))
+                        reached.append(Branch(b.froms, b.guards, sql.key(b.node, name)))
                     case Index(position):
-                        reached.append(_Branch(b.froms, b.guards, sql.index(b.node, position)))
+                        reached.append(Branch(b.froms, b.guards, sql.index(b.node, position)))
                     case AnyElement() if i == last:
                         tree, scalar, guards = sql.leaves(b.node, of_array=True)
-                        reached.append(_Branch((*b.froms, tree), (*b.guards, *guards), scalar=scalar))
+                        reached.append(Branch((*b.froms, tree), (*b.guards, *guards), scalar=scalar))
                     case AnyElement():
                         each, element, guards = sql.elements(b.node)
-                        reached.append(_Branch((*b.froms, each), (*b.guards, *guards), element))
+                        reached.append(Branch((*b.froms, each), (*b.guards, *guards), element))
                     case OptionalKey(name):
                         each, element, guards = sql.elements(b.node)
-                        reached.append(_Branch((*b.froms, each), (*b.guards, *guards), sql.key(element, name)))
-                        reached.append(_Branch(b.froms, b.guards, sql.key(b.node, name)))
+                        reached.append(Branch((*b.froms, each), (*b.guards, *guards), sql.key(element, name)))
+                        reached.append(Branch(b.froms, b.guards, sql.key(b.node, name)))
             branches = reached
         return branches
 
@@ -214,12 +219,7 @@ class _Compiler:
                 Operator.GTE: number >= bound,
                 Operator.LTE: number <= bound,
             }[op]
-        stamp = case(
-            (scalar.is_number, sql.truncate(scalar.number)),
-            (and_(scalar.is_string, sql.is_digits_text(scalar.text)), sql.text_integer(scalar.text)),
-            else_=null(),
-        )
-        valid = and_(stamp > MIN_TIMESTAMP, stamp < MAX_TIMESTAMP)
+        stamp, valid = self.timestamp(scalar)
         if op is Operator.IS_TIMESTAMP:
             return valid
         if op is Operator.TS_BEFORE_RELATIVE:
@@ -233,6 +233,16 @@ class _Compiler:
             return and_(valid, stamp > at)
         assert op is Operator.TS_BETWEEN
         return and_(valid, stamp >= at, stamp <= _unix(parse_instant(condition.value2)))
+
+    def timestamp(self, scalar: Scalar) -> tuple[ColumnElement[Any], ColumnElement[bool]]:
+        """The value as unix seconds (values.as_timestamp), and whether it is a valid timestamp."""
+        sql = self.sql
+        stamp = case(
+            (scalar.is_number, sql.truncate(scalar.number)),
+            (and_(scalar.is_string, sql.is_digits_text(scalar.text)), sql.text_integer(scalar.text)),
+            else_=null(),
+        )
+        return stamp, and_(stamp > MIN_TIMESTAMP, stamp < MAX_TIMESTAMP)
 
     def _number(self, scalar: Scalar) -> ColumnElement[Any]:
         sql = self.sql
@@ -251,7 +261,7 @@ class _Compiler:
             else_=null(),
         )
 
-    def _filters(self, filters: Sequence[AttributeCondition], document: _Document) -> list[ColumnElement[bool]]:
+    def _filters(self, filters: Sequence[AttributeCondition], document: Document) -> list[ColumnElement[bool]]:
         return [self.attribute(item, document) for item in filters]
 
     # Events, devices, relationships, segments
@@ -269,7 +279,7 @@ class _Compiler:
             where.append(event.c.timestamp >= start if start_included else event.c.timestamp > start)
         if end is not None:
             where.append(event.c.timestamp <= end)
-        where += self._filters(condition.filters, _Document(event.c.data))
+        where += self._filters(condition.filters, Document(event.c.data))
         positive = _counted(condition.count, event, where)
         if condition.performed:
             return positive
@@ -293,7 +303,17 @@ class _Compiler:
 
     def device(self, condition: DeviceCondition) -> ColumnElement[bool]:
         device = devices.alias()
-        document = _Document(
+        document = self.device_document(device)
+        found = exists().where(
+            device.c.workspace_id == self.workspace_id,
+            device.c.cio_id == people.c.cio_id,
+            *self._filters(condition.filters, document),
+        )
+        return found if condition.exists else not_(found)
+
+    def device_document(self, device: FromClause) -> Document:
+        """What device filters read: the device's columns over its attributes."""
+        return Document(
             device.c.attributes,
             {
                 "platform": text_column(device.c.platform),
@@ -302,19 +322,17 @@ class _Compiler:
                 "last_used": number_column(self.sql.epoch(device.c.last_used)),
             },
         )
-        found = exists().where(
-            device.c.workspace_id == self.workspace_id,
-            device.c.cio_id == people.c.cio_id,
-            *self._filters(condition.filters, document),
-        )
-        return found if condition.exists else not_(found)
+
+    def object_document(self, thing: FromClause) -> Document:
+        """What object filters read: the object's attributes, and its object_id."""
+        return Document(thing.c.attributes, {"object_id": text_column(thing.c.object_id)})
 
     def relationship(self, condition: RelationshipCondition) -> ColumnElement[bool]:
         link, thing = relationships.alias(), objects.alias()
         joined = link.join(
             thing, and_(thing.c.workspace_id == link.c.workspace_id, thing.c.cio_object_id == link.c.cio_object_id)
         )
-        object_document = _Document(thing.c.attributes, {"object_id": text_column(thing.c.object_id)})
+        object_document = self.object_document(thing)
         found = _exists(
             (joined,),
             (
@@ -322,10 +340,41 @@ class _Compiler:
                 link.c.cio_id == people.c.cio_id,
                 thing.c.type_id == condition.object_type_id,
                 *self._filters(condition.object_filters, object_document),
-                *self._filters(condition.relationship_filters, _Document(link.c.attributes)),
+                *self._filters(condition.relationship_filters, Document(link.c.attributes)),
             ),
         )
         return found if condition.exists else not_(found)
+
+    def message(self, condition: MessageCondition) -> ColumnElement[bool]:
+        """Deliveries of the person that reached the metric, counted; see evaluate.counted_deliveries."""
+        sql = self.sql
+        delivery = deliveries.alias()
+        where = [
+            delivery.c.workspace_id == self.workspace_id,
+            delivery.c.cio_id == people.c.cio_id,
+            delivery.c.channel == condition.channel.value,
+            sql.scalar(sql.key(sql.root(delivery.c.milestones), condition.metric.value)).is_present,
+        ]
+        ref = condition.message
+        if not isinstance(ref, str):
+            if not is_of_message(ref, ref.transactional_message_id):
+                where.append(false())  # a campaign's (or broadcast's...) message: no delivery has one yet
+            elif ref.transactional_message_id is not None:
+                where.append(delivery.c.transactional_message_id == ref.transactional_message_id)
+        if condition.link is not None:
+            report = delivery_reports.alias()
+            href = sql.scalar(sql.key(sql.root(report.c.data), "href"))
+            where.append(
+                exists().where(
+                    report.c.workspace_id == self.workspace_id,
+                    report.c.delivery_id == delivery.c.id,
+                    report.c.metric == "clicked",
+                    href.is_string,
+                    _matches(link_pattern(condition.link), sql.fold(href.text)),
+                )
+            )
+        found = _counted(condition.count, delivery, where)
+        return not_(found) if condition.negated else found
 
     def segment(self, condition: SegmentCondition) -> ColumnElement[bool]:
         assert self.memberships is not None, "segment conditions need memberships: pass a (cio_id, segment_id) selectable"
@@ -343,14 +392,14 @@ def _exists(froms: Sequence[FromClause], where: Sequence[ColumnElement[bool]]) -
     return exists(select(literal(1)).select_from(joined).where(*where))
 
 
-def _counted(count: Count | None, event: FromClause, where: list[ColumnElement[bool]]) -> ColumnElement[bool]:
+def _counted(count: Count | None, rows: FromClause, where: list[ColumnElement[bool]]) -> ColumnElement[bool]:
     op, n = (count.op, count.n) if count is not None else (CountOp.AT_LEAST, 1)
     if (op is CountOp.AT_LEAST and n == 1) or (op is not CountOp.AT_LEAST and n == 0):
-        found = exists(select(literal(1)).select_from(event).where(*where))
+        found = exists(select(literal(1)).select_from(rows).where(*where))
         return found if op is CountOp.AT_LEAST else not_(found)
     if op is CountOp.AT_LEAST and n == 0:
         return true()
-    counted = select(func.count()).select_from(event).where(*where).scalar_subquery()
+    counted = select(func.count()).select_from(rows).where(*where).scalar_subquery()
     if op is CountOp.AT_LEAST:
         return counted >= n
     return counted <= n if op is CountOp.AT_MOST else counted == n

@@ -220,6 +220,10 @@ class SegmentCondition(_Node, frozen=True, tag="segment"):
 
 
 class MessageRef(_Struct, frozen=True):
+    """Which messages count; every id given must match. Deliveries record only their
+    transactional message so far, so a campaign, action, broadcast or newsletter matches none."""
+
+    transactional_message_id: int | None = None
     campaign_id: int | None = None
     action_id: int | None = None
     broadcast_id: int | None = None
@@ -232,9 +236,11 @@ class MessageLink(_Struct, frozen=True):
 
 
 class MessageCondition(_Node, frozen=True, tag="message"):
-    """Has (never) had a message metric (spec §3.7). Accepted and validated, but tidings keeps
-    no deliveries yet, so every person has no message activity: a positive condition is false
-    and `negated: true` is true, until delivery records exist."""
+    """Has (never) had a message metric (spec §3.7): counts the person's deliveries on `channel`
+    (of `message`, or any) that reached the milestone `metric`, and, with `link`, had a click on a
+    link whose URL contains (`*`, `+` and `|` patterns) or matches (whole, `*` wildcards) `url`.
+    `count` defaults to at least one; `negated` is "has never". tidings does not tell machine
+    opens from human ones, so `human_only` counts every open."""
 
     channel: MessageChannel
     metric: MessageMetric

@@ -21,6 +21,8 @@ from tidings.segments.conditions import (
     Direction,
     EventCondition,
     MessageCondition,
+    MessageLink,
+    MessageRef,
     Not,
     Operator,
     Or,
@@ -32,8 +34,8 @@ from tidings.segments.conditions import (
     Window,
 )
 from tidings.segments.paths import leaves, parse_path, resolve
-from tidings.segments.patterns import parse_name_pattern, parse_pattern
-from tidings.segments.types import EventFact, PersonFacts
+from tidings.segments.patterns import Pattern, parse_name_pattern, parse_pattern
+from tidings.segments.types import DeliveryFact, EventFact, PersonFacts
 from tidings.segments.values import EPOCH, as_number, as_timestamp, parse_instant, string_form, unix_seconds
 
 __all__ = [
@@ -41,13 +43,20 @@ __all__ = [
     "NEGATIONS",
     "activity_window",
     "count_passes",
+    "counted_deliveries",
+    "counted_occurrences",
     "device_document",
     "evaluate",
+    "is_of_message",
+    "link_pattern",
     "next_change",
     "object_document",
+    "occurrences",
     "profile_document",
+    "profile_start",
     "relative_threshold",
     "test_attribute",
+    "timestamp_passes",
     "unit_seconds",
 ]
 
@@ -69,11 +78,7 @@ _Activity = EventCondition | PageCondition | ScreenCondition
 
 
 def evaluate(condition: Condition, facts: PersonFacts, *, now: datetime) -> bool:
-    """Whether the person matches `condition` at `now`.
-
-    Message conditions see no activity until tidings records deliveries: "has been sent" is
-    false, "has never been sent" true.
-    """
+    """Whether the person matches `condition` at `now`."""
     match condition:
         case And(children):
             return all(evaluate(child, facts, now=now) for child in children)
@@ -94,9 +99,38 @@ def evaluate(condition: Condition, facts: PersonFacts, *, now: datetime) -> bool
         case SegmentCondition():
             return (condition.segment_id in facts.segment_ids) == condition.is_member
         case MessageCondition():
-            # No deliveries are recorded yet: every count of message activity is zero.
-            return count_passes(condition.count, 0) != condition.negated
+            counted = sum(1 for _ in counted_deliveries(condition, facts))
+            return count_passes(condition.count, counted) != condition.negated
     raise AssertionError(f"unknown condition {condition!r}")
+
+
+def counted_deliveries(condition: MessageCondition, facts: PersonFacts) -> Iterator[DeliveryFact]:
+    """The person's deliveries a message condition counts: on its channel, of its message, that
+    reached its metric (and, with a link, had a matching link clicked)."""
+    links = link_pattern(condition.link) if condition.link is not None else None
+    for delivery in facts.deliveries:
+        if delivery.channel != condition.channel.value or condition.metric.value not in delivery.milestones:
+            continue
+        if not is_of_message(condition.message, delivery.transactional_message_id):
+            continue
+        if links is not None and not any(links.matches(url) for url in delivery.clicked_urls):
+            continue
+        yield delivery
+
+
+def is_of_message(message: MessageRef | str, transactional_message_id: int | None) -> bool:
+    """Whether a delivery is of `message`: deliveries come only from transactional messages so
+    far, so campaign, action, broadcast and newsletter ids match none."""
+    if isinstance(message, str):
+        return True
+    if (message.campaign_id, message.action_id, message.broadcast_id, message.newsletter_id) != (None,) * 4:
+        return False
+    return message.transactional_message_id in (None, transactional_message_id)
+
+
+def link_pattern(link: MessageLink) -> Pattern:
+    """`contains` takes the contains patterns; `matches` the whole URL, `*` standing for any characters."""
+    return parse_pattern(link.url) if link.op == "contains" else parse_name_pattern(link.url)
 
 
 def next_change(condition: Condition, facts: PersonFacts, *, now: datetime) -> datetime | None:
@@ -182,7 +216,7 @@ def _test_positive(condition: AttributeCondition, op: Operator, document: Mappin
         compare = _COMPARE[op]
         return any((n := as_number(v)) is not None and compare(n, bound) for v in values)
     stamps = [t for v in values if (t := as_timestamp(v)) is not None]
-    return any(_timestamp_passes(condition, op, t, now) for t in stamps)
+    return any(timestamp_passes(condition, op, t, now) for t in stamps)
 
 
 _COMPARE: Mapping[Operator, Callable[[float, float], bool]] = {
@@ -197,7 +231,7 @@ def _pattern_text(value: Any) -> str:
     return value if isinstance(value, str) else str(string_form(value))
 
 
-def _timestamp_passes(condition: AttributeCondition, op: Operator, stamp: int, now: datetime) -> bool:
+def timestamp_passes(condition: AttributeCondition, op: Operator, stamp: int, now: datetime) -> bool:
     if op is Operator.IS_TIMESTAMP:
         return True
     if op is Operator.TS_BEFORE_RELATIVE:
@@ -240,27 +274,34 @@ def activity_window(window: Window | None, now: datetime) -> tuple[datetime | No
     return parse_instant(window.since), True, None
 
 
-def _occurrences(condition: _Activity, facts: PersonFacts) -> Iterator[EventFact]:
+def occurrences(condition: _Activity, facts: PersonFacts) -> Iterator[EventFact]:
     """The person's events of the condition's type and name, in any window."""
     kind = EVENT_TYPES[type(condition)]
     names = parse_name_pattern(condition.name)
     return (e for e in facts.events if e.type is kind and names.matches(e.name))
 
 
-def _test_activity(condition: _Activity, facts: PersonFacts, *, now: datetime) -> bool:
+def counted_occurrences(condition: _Activity, facts: PersonFacts, *, now: datetime) -> list[EventFact]:
+    """The occurrences an activity condition counts: of its type and name, in its window, passing
+    every filter."""
     start, start_included, end = activity_window(condition.window, now)
-    count = 0
-    for event in _occurrences(condition, facts):
+    counted = []
+    for event in occurrences(condition, facts):
         if start is not None and (event.timestamp < start or (event.timestamp == start and not start_included)):
             continue
         if end is not None and event.timestamp > end:
             continue
         if _all(condition.filters, event.data, now):
-            count += 1
+            counted.append(event)
+    return counted
+
+
+def _test_activity(condition: _Activity, facts: PersonFacts, *, now: datetime) -> bool:
+    count = len(counted_occurrences(condition, facts, now=now))
     if condition.performed:
         return count_passes(condition.count, count)
     if condition.window is not None and condition.window.within_days is not None:
-        if _profile_start(facts) > now - timedelta(days=condition.window.within_days):
+        if profile_start(facts) > now - timedelta(days=condition.window.within_days):
             return False  # Customer.io does not judge profiles younger than the window (§3.5.3)
     return not count_passes(condition.count, count)
 
@@ -275,7 +316,7 @@ def count_passes(count: Count | None, n: int) -> bool:
     return n == count.n
 
 
-def _profile_start(facts: PersonFacts) -> datetime:
+def profile_start(facts: PersonFacts) -> datetime:
     """The earlier of the profile's creation and its earliest event."""
     candidates = [facts.created_at, *(e.timestamp for e in facts.events)]
     if facts.first_event_at is not None:
@@ -334,11 +375,11 @@ def _activity_transitions(condition: _Activity, facts: PersonFacts) -> Iterator[
     filters may flip on their own; a young profile comes of age N days after it started."""
     window = condition.window
     days = window.within_days if window is not None else None
-    for event in _occurrences(condition, facts):
+    for event in occurrences(condition, facts):
         if days is not None:
             yield event.timestamp
             yield event.timestamp + timedelta(days=days)
         for item in condition.filters:
             yield from _attribute_transitions(item, event.data)
     if days is not None and not condition.performed:
-        yield _profile_start(facts) + timedelta(days=days)
+        yield profile_start(facts) + timedelta(days=days)

@@ -5,26 +5,30 @@ Three things move people in and out:
 - a processed change (`refresh_person`), which re-evaluates only the segments whose conditions
   read what changed, in the same transaction as the change;
 - time alone, for conditions such as "in the past 7 days": each evaluation schedules a re-check
-  at the next instant the answer can flip (`next_change`), and `run_due_rechecks` runs them;
-- a build (`build_segment`), which evaluates a new or edited segment over everyone in SQL.
-Segments that name other segments are evaluated after them, so their view of membership is current.
+  at the next instant the answer can flip (`next_change`), and `run_due_rechecks` runs them, a
+  batch of people at a time; data that changes outside the processor (a delivery the sender
+  sent) asks for a re-check due now (`recheck_messages`);
+- a build (`build.py`), which evaluates a new or edited segment over everyone in SQL.
+Segments that name other segments are evaluated after them, so their view of membership is
+current. An entry carries the matchtime of `matchtime.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
 from tidings.errors import InvalidInput, NotFound
-from tidings.segments import storage
+from tidings.segments import rechecks, storage
 from tidings.segments.conditions import Condition
 from tidings.segments.definitions import Segment, SegmentKind, SegmentState
 from tidings.segments.evaluate import evaluate, next_change
-from tidings.segments.membership import add_to_segment, remove_from_segment
-from tidings.segments.queries import load_person_facts, matching_cio_ids
+from tidings.segments.matchtime import matchtime
+from tidings.segments.membership import change_memberships
+from tidings.segments.queries import load_people_facts, load_person_facts
 from tidings.segments.reads import condition_reads
 from tidings.segments.types import PersonFacts, Reads
 from tidings.segments.validation import parse_condition, validate_segment_references
@@ -32,15 +36,13 @@ from tidings.segments.validation import parse_condition, validate_segment_refere
 __all__ = [
     "EVERYTHING",
     "LiveSegment",
-    "build_segment",
     "create_data_segment",
     "live_segments",
+    "recheck_messages",
     "refresh_person",
     "run_due_rechecks",
     "update_data_segment",
 ]
-
-_PEOPLE_PER_PASS = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,113 +137,108 @@ def refresh_person(
     conn: Connection, *, workspace_id: int, cio_id: str, segments: Sequence[LiveSegment], touched: Reads, now: datetime
 ) -> None:
     """Re-evaluate the segments `touched` can affect for one person, recording entries and exits."""
-    affected = [live for live in segments if live.is_touched_by(touched)]
-    # A membership change can affect the segments that name the changed segment.
-    changed: set[int] = set()
+    affected = {live.segment.id for live in segments if live.is_touched_by(touched)}
     if not affected:
         return
-    needs = Reads()
-    for live in segments:
-        needs = needs | live.reads
-    members = storage.person_segment_ids(conn, workspace_id=workspace_id, cio_id=cio_id)
-    facts = load_person_facts(conn, workspace_id=workspace_id, cio_id=cio_id, needs=needs, segment_ids=members)
+    evaluated = [live for live in segments if live.segment.id in affected or live.reads.segment_ids & affected]
+    facts = load_person_facts(conn, workspace_id=workspace_id, cio_id=cio_id, needs=_needs(evaluated))
     if facts is None:
         return  # deleted: the deletion removed their memberships
-    for live in segments:
-        if live not in affected and not (live.reads.segment_ids & changed):
-            continue
-        facts, has_changed = _apply(conn, workspace_id, live, facts, now=now)
-        if has_changed:
-            changed.add(live.segment.id)
+    current = (
+        rechecks.person_rechecks(conn, workspace_id=workspace_id, cio_ids=[cio_id])
+        if any(live.reads.is_time_dependent for live in evaluated)
+        else {}
+    )
+    pending = _Pending()
+    pending.evaluate(evaluated, facts, due=affected, current=current, now=now)
+    pending.write(conn, workspace_id, segments, now=now)
 
 
 def run_due_rechecks(conn: Connection, *, now: datetime, limit: int = 500) -> int:
-    """Re-evaluate the people whose time-dependent conditions may have flipped by `now`."""
-    due = storage.take_due_rechecks(conn, now=now, limit=limit)
-    by_workspace: dict[int, list[tuple[int, str]]] = {}
+    """Re-evaluate the people whose time-dependent conditions may have flipped by `now` (or whose
+    re-check was asked for), a batch of people at a time; returns how many re-checks ran."""
+    due = rechecks.take_due_rechecks(conn, now=now, limit=limit)
+    by_workspace: dict[int, dict[str, set[int]]] = {}
     for workspace_id, segment_id, cio_id in due:
-        by_workspace.setdefault(workspace_id, []).append((segment_id, cio_id))
-    for workspace_id, pairs in by_workspace.items():
-        segments = {live.segment.id: live for live in live_segments(conn, workspace_id=workspace_id)}
-        for segment_id, cio_id in pairs:
-            live = segments.get(segment_id)
-            if live is not None:
-                _recheck(conn, workspace_id, live, list(segments.values()), cio_id=cio_id, now=now)
+        by_workspace.setdefault(workspace_id, {}).setdefault(cio_id, set()).add(segment_id)
+    for workspace_id, wanted in by_workspace.items():
+        segments = live_segments(conn, workspace_id=workspace_id)
+        due_ids = set().union(*wanted.values())
+        evaluated = [live for live in segments if live.segment.id in due_ids or live.reads.segment_ids & due_ids]
+        if not evaluated:
+            continue  # the segments were deleted or are being rebuilt
+        cio_ids = sorted(wanted)
+        people_facts = load_people_facts(conn, workspace_id=workspace_id, cio_ids=cio_ids, needs=_needs(evaluated))
+        current = rechecks.person_rechecks(conn, workspace_id=workspace_id, cio_ids=cio_ids)
+        pending = _Pending()
+        for cio_id, facts in people_facts.items():
+            pending.evaluate(evaluated, facts, due=wanted[cio_id], current=current, now=now)
+        pending.write(conn, workspace_id, segments, now=now)
     return len(due)
 
 
-def _recheck(
-    conn: Connection, workspace_id: int, live: LiveSegment, segments: list[LiveSegment], *, cio_id: str, now: datetime
-) -> None:
-    """Re-evaluate one segment for one person because time passed (and the segments that name it)."""
+def recheck_messages(conn: Connection, *, workspace_id: int, cio_id: str, now: datetime) -> None:
+    """Ask for a re-check, due now, of the live segments that read message activity, for a person
+    whose deliveries changed outside the processor (the sender's outcomes); the segment worker
+    runs it within a poll."""
+    reading = [live.segment.id for live in live_segments(conn, workspace_id=workspace_id) if live.reads.has_messages]
+    if reading:
+        rechecks.write_rechecks(conn, workspace_id=workspace_id, changes={(s, cio_id): now for s in reading})
+
+
+@dataclass(slots=True)
+class _Pending:
+    """Entries, exits and re-checks decided for some people, written together at the end."""
+
+    entries: list[tuple[int, str, datetime]] = field(default_factory=list)
+    exits: list[tuple[int, str]] = field(default_factory=list)
+    rechecks: dict[tuple[int, str], datetime | None] = field(default_factory=dict)
+
+    def evaluate(
+        self,
+        segments: Sequence[LiveSegment],
+        facts: PersonFacts,
+        *,
+        due: set[int],
+        current: Mapping[tuple[int, str], datetime],
+        now: datetime,
+    ) -> None:
+        """Evaluate the `due` segments for one person, then those that name a segment they moved
+        in or out of (`segments` lists those first); re-checks that moved are noted."""
+        changed: set[int] = set()
+        cio_id = facts.cio_id
+        for live in segments:
+            segment_id = live.segment.id
+            if segment_id not in due and not (live.reads.segment_ids & changed):
+                continue
+            matches = evaluate(live.condition, facts, now=now)
+            if live.reads.is_time_dependent:
+                when = next_change(live.condition, facts, now=now)
+                if current.get((segment_id, cio_id)) != when:
+                    self.rechecks[(segment_id, cio_id)] = when
+            if matches == (segment_id in facts.segment_ids):
+                continue
+            changed.add(segment_id)
+            if matches:
+                self.entries.append((segment_id, cio_id, matchtime(live.condition, facts, now=now)))
+                facts = replace(facts, segment_ids=facts.segment_ids | {segment_id})
+            else:
+                self.exits.append((segment_id, cio_id))
+                facts = replace(facts, segment_ids=facts.segment_ids - {segment_id})
+
+    def write(self, conn: Connection, workspace_id: int, segments: Sequence[LiveSegment], *, now: datetime) -> None:
+        if self.entries or self.exits:
+            by_id = {live.segment.id: live.segment for live in segments}
+            change_memberships(conn, workspace_id=workspace_id, segments=by_id, entries=self.entries, exits=self.exits, now=now)
+        if self.rechecks:
+            rechecks.write_rechecks(conn, workspace_id=workspace_id, changes=self.rechecks)
+
+
+def _needs(segments: Sequence[LiveSegment]) -> Reads:
     needs = Reads()
-    for other in segments:
-        needs = needs | other.reads
-    members = storage.person_segment_ids(conn, workspace_id=workspace_id, cio_id=cio_id)
-    facts = load_person_facts(conn, workspace_id=workspace_id, cio_id=cio_id, needs=needs, segment_ids=members)
-    if facts is None:
-        return
-    facts, has_changed = _apply(conn, workspace_id, live, facts, now=now)
-    if has_changed:
-        for dependent in segments:
-            if live.segment.id in dependent.reads.segment_ids:
-                facts, _ = _apply(conn, workspace_id, dependent, facts, now=now)
-
-
-def build_segment(conn: Connection, *, workspace_id: int, segment: Segment, now: datetime) -> Segment:
-    """Evaluate a building segment over everyone (in SQL), move people in and out, and make it live.
-
-    For a condition that depends on time, each person's next re-check is scheduled too.
-    """
-    assert segment.conditions is not None, "only data-driven segments are built"
-    condition = parse_condition(segment.conditions)
-    matching = set(
-        matching_cio_ids(
-            conn,
-            workspace_id=workspace_id,
-            condition=condition,
-            now=now,
-            memberships=storage.memberships_selectable(workspace_id),
-        )
-    )
-    current = storage.current_member_ids(conn, workspace_id=workspace_id, segment_id=segment.id)
-    add_to_segment(conn, workspace_id=workspace_id, segment=segment, cio_ids=sorted(matching - current), now=now)
-    remove_from_segment(conn, workspace_id=workspace_id, segment=segment, cio_ids=sorted(current - matching), now=now)
-    reads = condition_reads(condition)
-    if reads.is_time_dependent:
-        _schedule_everyone(conn, workspace_id, LiveSegment(segment, condition, reads), now=now)
-    ready = replace(segment, state=SegmentState.READY, progress=100, updated_at=now)
-    storage.update_segment(conn, workspace_id=workspace_id, segment=ready)
-    return ready
-
-
-def _apply(conn: Connection, workspace_id: int, live: LiveSegment, facts: PersonFacts, *, now: datetime) -> tuple[PersonFacts, bool]:
-    segment_id = live.segment.id
-    is_member = segment_id in facts.segment_ids
-    matches = evaluate(live.condition, facts, now=now)
-    if live.reads.is_time_dependent:
-        storage.set_recheck(
-            conn, workspace_id=workspace_id, segment_id=segment_id, cio_id=facts.cio_id, due_at=next_change(live.condition, facts, now=now)
-        )
-    if matches == is_member:
-        return facts, False
-    if matches:
-        add_to_segment(conn, workspace_id=workspace_id, segment=live.segment, cio_ids=[facts.cio_id], now=now)
-        return replace(facts, segment_ids=facts.segment_ids | {segment_id}), True
-    remove_from_segment(conn, workspace_id=workspace_id, segment=live.segment, cio_ids=[facts.cio_id], now=now)
-    return replace(facts, segment_ids=facts.segment_ids - {segment_id}), True
-
-
-def _schedule_everyone(conn: Connection, workspace_id: int, live: LiveSegment, *, now: datetime) -> None:
-    after = None
-    while cio_ids := storage.list_workspace_cio_ids(conn, workspace_id=workspace_id, after_cio_id=after, limit=_PEOPLE_PER_PASS):
-        for cio_id in cio_ids:
-            members = storage.person_segment_ids(conn, workspace_id=workspace_id, cio_id=cio_id)
-            facts = load_person_facts(conn, workspace_id=workspace_id, cio_id=cio_id, needs=live.reads, segment_ids=members)
-            if facts is not None:
-                due = next_change(live.condition, facts, now=now)
-                storage.set_recheck(conn, workspace_id=workspace_id, segment_id=live.segment.id, cio_id=cio_id, due_at=due)
-        after = cio_ids[-1]
+    for live in segments:
+        needs = needs | live.reads
+    return needs
 
 
 def _conditions(conn: Connection, workspace_id: int) -> dict[int, Condition | None]:

@@ -1,13 +1,14 @@
 """Who is in a segment, and the record of people entering and leaving.
 
-Every entry and exit is written to the person's activity (`entered_segment`, `exited_segment`) in
-the same transaction as the change. Manual segments take existing people only: nobody is created
+Every entry and exit is written, in the same transaction as the change, twice: to the person's
+activity (`entered_segment`, `exited_segment`) and to the membership change feed that campaigns
+read (`read_membership_changes`). Manual segments take existing people only: nobody is created
 by being added to one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -15,18 +16,25 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from tidings.errors import Conflict, InvalidInput, NotFound
-from tidings.people import record_activity
-from tidings.segments import storage
+from tidings.segments import rechecks, storage
 from tidings.segments.definitions import Segment, SegmentKind, SegmentState
+from tidings.segments.types import ChangeKind
 
 __all__ = [
+    "ENTERED_ACTIVITY",
+    "EXITED_ACTIVITY",
     "add_to_segment",
+    "change_memberships",
     "clear_segment",
     "create_manual_segment",
     "delete_segment",
     "manual_segment",
     "remove_from_segment",
 ]
+
+ENTERED_ACTIVITY = "entered_segment"
+EXITED_ACTIVITY = "exited_segment"
+_ACTIVITY = {ChangeKind.ENTERED: ENTERED_ACTIVITY, ChangeKind.EXITED: EXITED_ACTIVITY}
 
 
 def create_manual_segment(
@@ -58,9 +66,11 @@ def manual_segment(conn: Connection, *, workspace_id: int, segment_id: int) -> S
     return segment
 
 
-def delete_segment(conn: Connection, *, workspace_id: int, segment_id: int) -> None:
-    """Delete a segment (never its people); refused while another segment's conditions name it."""
-    if storage.find_segment(conn, workspace_id=workspace_id, segment_id=segment_id) is None:
+def delete_segment(conn: Connection, *, workspace_id: int, segment_id: int, now: datetime) -> None:
+    """Delete a segment (never its people, who exit it); refused while another segment's
+    conditions name it."""
+    segment = storage.find_segment(conn, workspace_id=workspace_id, segment_id=segment_id)
+    if segment is None:
         raise NotFound("segment not found")
     users = [
         other.id
@@ -69,6 +79,8 @@ def delete_segment(conn: Connection, *, workspace_id: int, segment_id: int) -> N
     ]
     if users:
         raise Conflict(f"segment {segment_id} is used by segment {', '.join(map(str, users))}")
+    clear_segment(conn, workspace_id=workspace_id, segment=segment, now=now)
+    rechecks.clear_segment_rechecks(conn, workspace_id=workspace_id, segment_id=segment_id)
     storage.delete_segment(conn, workspace_id=workspace_id, segment_id=segment_id)
 
 
@@ -76,40 +88,65 @@ def add_to_segment(
     conn: Connection, *, workspace_id: int, segment: Segment, cio_ids: Iterable[str], now: datetime, matchtime: datetime | None = None
 ) -> int:
     """Add people; returns how many entered (members already are left as they were)."""
-    entered = 0
-    for cio_id in cio_ids:
-        if storage.insert_member(
-            conn, workspace_id=workspace_id, segment_id=segment.id, cio_id=cio_id, entered_at=now, matchtime=matchtime or now
-        ):
-            _record(conn, workspace_id, segment, cio_id, "entered_segment", now=now)
-            entered += 1
-    return entered
+    entries = [(segment.id, cio_id, matchtime or now) for cio_id in dict.fromkeys(cio_ids)]
+    entered, _ = change_memberships(conn, workspace_id=workspace_id, segments={segment.id: segment}, entries=entries, now=now)
+    return len(entered)
 
 
 def remove_from_segment(
     conn: Connection, *, workspace_id: int, segment: Segment, cio_ids: Iterable[str], now: datetime
 ) -> int:
     """Remove people; returns how many left."""
-    left = 0
-    for cio_id in cio_ids:
-        if storage.delete_member(conn, workspace_id=workspace_id, segment_id=segment.id, cio_id=cio_id):
-            _record(conn, workspace_id, segment, cio_id, "exited_segment", now=now)
-            left += 1
-    return left
+    exits = [(segment.id, cio_id) for cio_id in dict.fromkeys(cio_ids)]
+    _, exited = change_memberships(conn, workspace_id=workspace_id, segments={segment.id: segment}, exits=exits, now=now)
+    return len(exited)
 
 
 def clear_segment(conn: Connection, *, workspace_id: int, segment: Segment, now: datetime) -> int:
-    """Remove everyone from a manual segment ("Clear Segment"); returns how many left."""
+    """Remove everyone from a segment ("Clear Segment" for a manual one); returns how many left."""
     cio_ids = storage.delete_members(conn, workspace_id=workspace_id, segment_id=segment.id)
-    for cio_id in cio_ids:
-        _record(conn, workspace_id, segment, cio_id, "exited_segment", now=now)
+    _record(conn, workspace_id, {segment.id: segment}, exited=[(segment.id, c, now) for c in cio_ids], now=now)
     return len(cio_ids)
 
 
-def _record(conn: Connection, workspace_id: int, segment: Segment, cio_id: str, type: str, *, now: datetime) -> None:
-    record_activity(
-        conn, workspace_id=workspace_id, cio_id=cio_id, type=type, name=segment.name, data={"segment_id": segment.id}, now=now
+def change_memberships(
+    conn: Connection,
+    *,
+    workspace_id: int,
+    segments: Mapping[int, Segment],
+    entries: Sequence[tuple[int, str, datetime]] = (),
+    exits: Sequence[tuple[int, str]] = (),
+    now: datetime,
+) -> tuple[set[tuple[int, str]], set[tuple[int, str]]]:
+    """Add (segment_id, cio_id, matchtime) entries and remove (segment_id, cio_id) exits, in a few
+    statements, recording those that changed anything; returns the pairs that entered and exited."""
+    entered = storage.insert_memberships(conn, workspace_id=workspace_id, rows=entries, now=now) if entries else set()
+    exited = storage.delete_memberships(conn, workspace_id=workspace_id, pairs=exits) if exits else set()
+    _record(
+        conn,
+        workspace_id,
+        segments,
+        entered=[(s, c, m) for s, c, m in entries if (s, c) in entered],
+        exited=[(s, c, now) for s, c in exits if (s, c) in exited],
+        now=now,
     )
+    return entered, exited
+
+
+def _record(
+    conn: Connection,
+    workspace_id: int,
+    segments: Mapping[int, Segment],
+    *,
+    entered: Sequence[tuple[int, str, datetime]] = (),
+    exited: Sequence[tuple[int, str, datetime]] = (),
+    now: datetime,
+) -> None:
+    """The feed rows and the activity lines of changes made."""
+    changes = [(s, c, ChangeKind.ENTERED, m) for s, c, m in entered] + [(s, c, ChangeKind.EXITED, m) for s, c, m in exited]
+    storage.append_changes(conn, workspace_id=workspace_id, changes=changes, at=now)
+    lines = [(cio_id, _ACTIVITY[kind], segments[segment_id].name, segment_id) for segment_id, cio_id, kind, _ in changes]
+    storage.insert_membership_activity(conn, workspace_id=workspace_id, lines=lines, at=now)
 
 
 def _referenced_segments(document: Any) -> set[int]:

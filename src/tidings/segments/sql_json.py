@@ -91,6 +91,8 @@ class JsonSql(Protocol):
     def truncate(self, number: ColumnElement[Any]) -> ColumnElement[Any]: ...
     def number_text(self, number: ColumnElement[Any]) -> ColumnElement[Any]: ...
     def epoch(self, moment: ColumnElement[Any]) -> ColumnElement[Any]: ...
+    def epoch_micros(self, moment: ColumnElement[Any]) -> ColumnElement[Any]: ...
+    def from_epoch_micros(self, micros: ColumnElement[Any]) -> ColumnElement[Any]: ...
 
 
 def json_sql(dialect: str) -> JsonSql:
@@ -203,7 +205,17 @@ class _Sqlite:
         )
 
     def epoch(self, moment: ColumnElement[Any]) -> ColumnElement[Any]:
-        return cast(func.strftime("%s", moment), Integer)
+        # Whole seconds only: SQLite reads fractions to the millisecond, rounding .9995 up a second.
+        return cast(func.strftime("%s", func.substr(moment, 1, 19)), Integer)
+
+    def epoch_micros(self, moment: ColumnElement[Any]) -> ColumnElement[Any]:
+        # A stored time is "YYYY-MM-DD HH:MM:SS.ffffff" (db.types.UtcDateTime): seconds, then micros.
+        return self.epoch(moment) * 1_000_000 + cast(func.substr(moment, 21, 6), Integer)
+
+    def from_epoch_micros(self, micros: ColumnElement[Any]) -> ColumnElement[Any]:
+        whole = cast(micros, Integer)
+        seconds = func.strftime("%Y-%m-%d %H:%M:%S", whole // 1_000_000, "unixepoch")
+        return seconds.concat(".").concat(func.printf("%06d", whole % 1_000_000))
 
 
 class _Postgresql:
@@ -284,6 +296,13 @@ class _Postgresql:
 
     def epoch(self, moment: ColumnElement[Any]) -> ColumnElement[Any]:
         return cast(func.floor(extract("epoch", moment)), BigInteger)
+
+    def epoch_micros(self, moment: ColumnElement[Any]) -> ColumnElement[Any]:
+        # extract() is exact numeric since PostgreSQL 14.
+        return cast(extract("epoch", moment) * 1_000_000, BigInteger)
+
+    def from_epoch_micros(self, micros: ColumnElement[Any]) -> ColumnElement[Any]:
+        return literal_column("to_timestamp(0)") + cast(micros, BigInteger) * literal_column("interval '1 microsecond'")
 
 _SQLITE = _Sqlite()
 _POSTGRESQL = _Postgresql()

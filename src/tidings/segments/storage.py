@@ -1,4 +1,6 @@
-"""Every statement about segments and their members. Rows in, values out."""
+"""Every statement about segments as records, their members and the membership change feed. Rows
+in, values out. (Re-checks and the set-based statements of a build are in `rechecks.py` and
+`rebuild.py`.)"""
 
 from __future__ import annotations
 
@@ -6,33 +8,34 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import BigInteger, Text, and_, cast, delete, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection, Row
+from sqlalchemy.sql.expression import ColumnElement
 
-from tidings.db.dialect import insert_ignoring_conflicts
-from tidings.db.schema import people, segment_members, segment_rechecks, segments
+from tidings.db.dialect import insert_many_ignoring_conflicts
+from tidings.db.schema import activities, people, segment_changes, segment_members, segments
 from tidings.segments.definitions import Segment, SegmentKind, SegmentState
+from tidings.segments.types import ChangeCursor, ChangeKind, MembershipChange
 
 __all__ = [
+    "append_changes",
     "building_segments",
     "count_members",
-    "current_member_ids",
     "data_driven_segments",
-    "delete_member",
     "delete_members",
+    "delete_memberships",
     "delete_segment",
     "find_segment",
-    "insert_member",
+    "forget_membership_changes_before",
+    "insert_membership_activity",
+    "insert_memberships",
     "insert_segment",
     "list_member_identifiers",
     "list_person_segments",
     "list_segments",
-    "list_workspace_cio_ids",
-    "members_of",
     "memberships_selectable",
-    "person_segment_ids",
-    "set_recheck",
-    "take_due_rechecks",
+    "read_membership_changes",
+    "transaction_id",
     "update_segment",
 ]
 
@@ -97,46 +100,79 @@ def list_segments(conn: Connection, *, workspace_id: int) -> list[Segment]:
 
 
 def delete_segment(conn: Connection, *, workspace_id: int, segment_id: int) -> None:
-    """Delete a segment and its memberships; its people stay."""
-    delete_members(conn, workspace_id=workspace_id, segment_id=segment_id)
+    """Delete a segment; its members must have been removed (and their exits recorded) first."""
     conn.execute(delete(segments).where(segments.c.workspace_id == workspace_id, segments.c.id == segment_id))
 
 
-def insert_member(
-    conn: Connection, *, workspace_id: int, segment_id: int, cio_id: str, entered_at: datetime, matchtime: datetime
-) -> bool:
-    """True if the person was not a member before."""
-    return insert_ignoring_conflicts(
-        conn,
-        segment_members,
-        {
-            "workspace_id": workspace_id,
-            "segment_id": segment_id,
-            "cio_id": cio_id,
-            "entered_at": entered_at,
-            "matchtime": matchtime,
-        },
-    )
+def building_segments(conn: Connection) -> list[tuple[int, Segment]]:
+    """Data-driven segments waiting for a build, in every workspace, oldest first."""
+    rows = conn.execute(select(segments).where(segments.c.state == SegmentState.BUILDING.value).order_by(segments.c.updated_at))
+    return [(row.workspace_id, _segment(row)) for row in rows]
 
 
-def delete_member(conn: Connection, *, workspace_id: int, segment_id: int, cio_id: str) -> bool:
-    """True if the person was a member."""
-    result = conn.execute(
-        delete(segment_members).where(
-            segment_members.c.workspace_id == workspace_id,
-            segment_members.c.segment_id == segment_id,
-            segment_members.c.cio_id == cio_id,
-        )
+def data_driven_segments(conn: Connection, *, workspace_id: int) -> list[Segment]:
+    rows = conn.execute(
+        select(segments)
+        .where(segments.c.workspace_id == workspace_id, segments.c.kind == SegmentKind.DATA_DRIVEN.value)
+        .order_by(segments.c.id)
     )
-    return result.rowcount > 0
+    return [_segment(row) for row in rows]
+
+
+# Members
+
+
+def insert_memberships(
+    conn: Connection, *, workspace_id: int, rows: Sequence[tuple[int, str, datetime]], now: datetime
+) -> set[tuple[int, str]]:
+    """Add (segment_id, cio_id, matchtime) memberships; returns the (segment_id, cio_id) of those
+    that were not there before."""
+    values = [
+        {"workspace_id": workspace_id, "segment_id": s, "cio_id": c, "entered_at": now, "matchtime": m} for s, c, m in rows
+    ]
+    inserted = insert_many_ignoring_conflicts(conn, segment_members, values, returning=("segment_id", "cio_id"))
+    return {(segment_id, cio_id) for segment_id, cio_id in inserted}
+
+
+def delete_memberships(conn: Connection, *, workspace_id: int, pairs: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Remove (segment_id, cio_id) memberships; returns those that were there."""
+    by_segment: dict[int, list[str]] = {}
+    for segment_id, cio_id in pairs:
+        by_segment.setdefault(segment_id, []).append(cio_id)
+    removed: set[tuple[int, str]] = set()
+    for segment_id, cio_ids in by_segment.items():
+        # Per segment, so each delete is a walk of the primary key (a list of row values is not).
+        for start in range(0, len(cio_ids), 500):
+            result = conn.execute(
+                delete(segment_members)
+                .where(
+                    segment_members.c.workspace_id == workspace_id,
+                    segment_members.c.segment_id == segment_id,
+                    segment_members.c.cio_id.in_(cio_ids[start : start + 500]),
+                )
+                .returning(segment_members.c.cio_id)
+            )
+            removed.update((segment_id, cio_id) for cio_id in result.scalars())
+    return removed
+
+
+def insert_membership_activity(
+    conn: Connection, *, workspace_id: int, lines: Sequence[tuple[str, str, str, int]], at: datetime
+) -> None:
+    """Add (cio_id, type, segment name, segment_id) lines to people's activity in one multi-row
+    statement, straight into the table, where people.record_activity would take one at a time."""
+    if lines:
+        rows = [
+            {"workspace_id": workspace_id, "cio_id": c, "type": t, "name": n, "data": {"segment_id": s}, "timestamp": at}
+            for c, t, n, s in lines
+        ]
+        conn.execute(insert(activities), rows)
 
 
 def delete_members(conn: Connection, *, workspace_id: int, segment_id: int) -> list[str]:
     """Remove everyone from a segment; returns who was in it."""
     where = (segment_members.c.workspace_id == workspace_id, segment_members.c.segment_id == segment_id)
-    cio_ids = list(conn.execute(select(segment_members.c.cio_id).where(*where)).scalars())
-    conn.execute(delete(segment_members).where(*where))
-    return cio_ids
+    return list(conn.execute(delete(segment_members).where(*where).returning(segment_members.c.cio_id)).scalars())
 
 
 def count_members(conn: Connection, *, workspace_id: int, segment_id: int) -> int:
@@ -181,52 +217,6 @@ def list_person_segments(conn: Connection, *, workspace_id: int, cio_id: str) ->
     return [_segment(row) for row in rows]
 
 
-def members_of(conn: Connection, *, workspace_id: int, segment_ids: Sequence[int], cio_id: str) -> set[int]:
-    """Which of `segment_ids` the person is in."""
-    if not segment_ids:
-        return set()
-    return set(
-        conn.execute(
-            select(segment_members.c.segment_id).where(
-                segment_members.c.workspace_id == workspace_id,
-                segment_members.c.cio_id == cio_id,
-                segment_members.c.segment_id.in_(list(segment_ids)),
-            )
-        ).scalars()
-    )
-
-
-def set_recheck(conn: Connection, *, workspace_id: int, segment_id: int, cio_id: str, due_at: datetime | None) -> None:
-    """Schedule (or, with None, cancel) the time-driven re-check of one person for one segment."""
-    where = (
-        segment_rechecks.c.workspace_id == workspace_id,
-        segment_rechecks.c.segment_id == segment_id,
-        segment_rechecks.c.cio_id == cio_id,
-    )
-    conn.execute(delete(segment_rechecks).where(*where))
-    if due_at is not None:
-        conn.execute(
-            insert(segment_rechecks).values(workspace_id=workspace_id, segment_id=segment_id, cio_id=cio_id, due_at=due_at)
-        )
-
-
-def take_due_rechecks(conn: Connection, *, now: datetime, limit: int) -> list[tuple[int, int, str]]:
-    """Remove and return up to `limit` re-checks due by `now`, as (workspace_id, segment_id, cio_id)."""
-    statement = select(segment_rechecks).where(segment_rechecks.c.due_at <= now).order_by(segment_rechecks.c.due_at).limit(limit)
-    if conn.dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
-    rows = conn.execute(statement).all()
-    for row in rows:
-        conn.execute(
-            delete(segment_rechecks).where(
-                segment_rechecks.c.workspace_id == row.workspace_id,
-                segment_rechecks.c.segment_id == row.segment_id,
-                segment_rechecks.c.cio_id == row.cio_id,
-            )
-        )
-    return [(row.workspace_id, row.segment_id, row.cio_id) for row in rows]
-
-
 def memberships_selectable(workspace_id: int) -> Any:
     """The workspace's (cio_id, segment_id) pairs, as the condition compiler takes them."""
     return (
@@ -236,43 +226,72 @@ def memberships_selectable(workspace_id: int) -> Any:
     )
 
 
-def list_workspace_cio_ids(conn: Connection, *, workspace_id: int, after_cio_id: str | None, limit: int) -> list[str]:
-    statement = select(people.c.cio_id).where(people.c.workspace_id == workspace_id).order_by(people.c.cio_id).limit(limit)
-    if after_cio_id is not None:
-        statement = statement.where(people.c.cio_id > after_cio_id)
-    return list(conn.execute(statement).scalars())
+# The membership change feed
 
 
-def current_member_ids(conn: Connection, *, workspace_id: int, segment_id: int) -> set[str]:
-    return set(
-        conn.execute(
-            select(segment_members.c.cio_id).where(
-                segment_members.c.workspace_id == workspace_id, segment_members.c.segment_id == segment_id
+def transaction_id(conn: Connection) -> ColumnElement[int]:
+    """The writing transaction's id for the feed's order: PostgreSQL's, or 0 on SQLite."""
+    if conn.dialect.name == "postgresql":
+        return cast(cast(func.pg_current_xact_id(), Text), BigInteger)
+    return literal(0, BigInteger)
+
+
+def append_changes(
+    conn: Connection, *, workspace_id: int, changes: Sequence[tuple[int, str, ChangeKind, datetime]], at: datetime
+) -> None:
+    """Append (segment_id, cio_id, kind, matchtime) changes to the feed, in this transaction."""
+    if not changes:
+        return
+    rows = [
+        {"workspace_id": workspace_id, "segment_id": s, "cio_id": c, "change": kind.value, "at": at, "matchtime": m}
+        for s, c, kind, m in changes
+    ]
+    conn.execute(insert(segment_changes).values(transaction_id=transaction_id(conn)), rows)
+
+
+def read_membership_changes(conn: Connection, *, after: ChangeCursor, limit: int) -> list[MembershipChange]:
+    """The next membership changes after `after`, in every workspace, oldest first.
+
+    On PostgreSQL, changes of transactions that may still be running are held back (they may
+    commit a position lower than one already read), so no change is ever skipped: read them in a
+    transaction that has written nothing yet.
+    """
+    feed = segment_changes.c
+    statement = (
+        select(segment_changes)
+        .where(
+            or_(
+                feed.transaction_id > after.transaction_id,
+                and_(feed.transaction_id == after.transaction_id, feed.position > after.position),
             )
-        ).scalars()
+        )
+        .order_by(feed.transaction_id, feed.position)
+        .limit(limit)
     )
+    if conn.dialect.name == "postgresql":
+        oldest_running = cast(cast(func.pg_snapshot_xmin(func.pg_current_snapshot()), Text), BigInteger)
+        statement = statement.where(feed.transaction_id < oldest_running)
+    return [
+        MembershipChange(
+            cursor=ChangeCursor(row.transaction_id, row.position),
+            workspace_id=row.workspace_id,
+            segment_id=row.segment_id,
+            cio_id=row.cio_id,
+            kind=ChangeKind(row.change),
+            at=row.at,
+            matchtime=row.matchtime,
+        )
+        for row in conn.execute(statement)
+    ]
 
 
-def person_segment_ids(conn: Connection, *, workspace_id: int, cio_id: str) -> frozenset[int]:
-    return frozenset(
-        conn.execute(
-            select(segment_members.c.segment_id).where(
-                segment_members.c.workspace_id == workspace_id, segment_members.c.cio_id == cio_id
-            )
-        ).scalars()
-    )
+def forget_membership_changes_before(conn: Connection, *, cutoff: datetime) -> int:
+    """Drop changes recorded before `cutoff`; returns how many.
 
-
-def building_segments(conn: Connection) -> list[tuple[int, Segment]]:
-    """Data-driven segments waiting for a build, in every workspace, oldest first."""
-    rows = conn.execute(select(segments).where(segments.c.state == SegmentState.BUILDING.value).order_by(segments.c.updated_at))
-    return [(row.workspace_id, _segment(row)) for row in rows]
-
-
-def data_driven_segments(conn: Connection, *, workspace_id: int) -> list[Segment]:
-    rows = conn.execute(
-        select(segments)
-        .where(segments.c.workspace_id == workspace_id, segments.c.kind == SegmentKind.DATA_DRIVEN.value)
-        .order_by(segments.c.id)
-    )
-    return [_segment(row) for row in rows]
+    The newest change stays: on SQLite a position is the rowid, and deleting the newest row would
+    let the next append reuse positions a reader has already passed.
+    """
+    newest = select(func.max(segment_changes.c.position)).scalar_subquery()
+    return conn.execute(
+        delete(segment_changes).where(segment_changes.c.at < cutoff, segment_changes.c.position < newest)
+    ).rowcount

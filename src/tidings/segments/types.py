@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from tidings.people import Device, EventType, PersonRelationship
 from tidings.segments.patterns import parse_name_pattern
 
-__all__ = ["EventFact", "PersonFacts", "Reads"]
+__all__ = ["ChangeCursor", "ChangeKind", "DeliveryFact", "EventFact", "MembershipChange", "PersonFacts", "Reads"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,13 +25,28 @@ class EventFact:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryFact:
+    """One message the person was sent (or was to be sent), as message conditions see it.
+
+    `milestones` holds the unix time each milestone was first reached (sent, delivered, opened,
+    clicked, bounced, ...); `clicked_urls` the links clicked, as the tracking reports gave them.
+    """
+
+    channel: str
+    transactional_message_id: int | None
+    milestones: Mapping[str, int]
+    clicked_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class PersonFacts:
     """Everything a condition can ask about one person, at one moment.
 
     `created_at` is when tidings created the profile (`_created_in_customerio_at`). Callers may
     load only what a condition reads (`condition_reads`): `events` then holds just the events it
     names. `first_event_at` is the person's earliest event of any name, for the profile-age
-    rule; `segment_ids` are the segments the person is in now.
+    rule; `segment_ids` are the segments the person is in now. `attribute_times` holds the unix
+    time each attribute was last updated, for matchtimes.
     """
 
     cio_id: str
@@ -43,6 +59,8 @@ class PersonFacts:
     devices: tuple[Device, ...] = ()
     relationships: tuple[PersonRelationship, ...] = ()
     segment_ids: frozenset[int] = frozenset()
+    deliveries: tuple[DeliveryFact, ...] = ()
+    attribute_times: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +102,37 @@ class Reads:
             has_profile_age=self.has_profile_age or other.has_profile_age,
             is_time_dependent=self.is_time_dependent or other.is_time_dependent,
         )
+
+
+class ChangeKind(StrEnum):
+    ENTERED = "entered"
+    EXITED = "exited"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ChangeCursor:
+    """A place in the membership change feed: read after it to get what came later.
+
+    Changes are ordered by the writing transaction, then by position; on SQLite the transaction
+    is always 0. Start from `ChangeCursor()`.
+    """
+
+    transaction_id: int = 0
+    position: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipChange:
+    """A person entered or exited a segment, as the change feed gives it to campaigns.
+
+    `at` is when tidings recorded it; `matchtime` when the person's data made them match (for an
+    entry) or stop matching (for an exit); see segments/matchtime.py for the rule.
+    """
+
+    cursor: ChangeCursor
+    workspace_id: int
+    segment_id: int
+    cio_id: str
+    kind: ChangeKind
+    at: datetime
+    matchtime: datetime

@@ -1,13 +1,15 @@
-"""The segment worker: builds new and edited data-driven segments, and runs due re-checks.
+"""The segment worker: builds new and edited data-driven segments, runs due re-checks, and trims
+the membership change feed.
 
 It runs beside the scheduler. A build evaluates one segment over everyone in one transaction;
-re-checks are taken in batches, so time-driven entries and exits happen within a poll of their moment.
+re-checks are taken in batches, so time-driven entries and exits happen within a poll of their
+moment. Changes older than `MEMBERSHIP_CHANGES_RETENTION` leave the feed, once an hour.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
@@ -15,9 +17,14 @@ from tidings.background import BackgroundTask
 from tidings.clock import Clock
 from tidings.db import Database
 from tidings.segments import storage
-from tidings.segments.live import build_segment, run_due_rechecks
+from tidings.segments.build import build_segment
+from tidings.segments.live import run_due_rechecks
 
-__all__ = ["SegmentWorker"]
+__all__ = ["MEMBERSHIP_CHANGES_RETENTION", "SegmentWorker"]
+
+# Campaigns read the feed within seconds; a month of it also answers "who entered lately".
+MEMBERSHIP_CHANGES_RETENTION = timedelta(days=30)
+_TRIM_EVERY = timedelta(hours=1)
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +34,7 @@ class SegmentWorker:
         self._db = db
         self._clock = clock
         self._poll = poll
+        self._trimmed_at: datetime | None = None
         self._loop = BackgroundTask("segments", self._run)
 
     async def start(self) -> None:
@@ -44,6 +52,10 @@ class SegmentWorker:
             done += 1
         while rechecked := await self._db.write(run_due_rechecks, now=self._clock.now()):
             done += rechecked
+        now = self._clock.now()
+        if self._trimmed_at is None or now - self._trimmed_at >= _TRIM_EVERY:
+            await self._db.write(storage.forget_membership_changes_before, cutoff=now - MEMBERSHIP_CHANGES_RETENTION)
+            self._trimmed_at = now
         return done
 
     def _build(self, conn: Connection, workspace_id: int, segment_id: int) -> None:

@@ -1,0 +1,100 @@
+"""Every statement about the re-check queue: for each (segment, person), the next instant time
+alone can change whether they match, and re-checks asked for because data outside the processor
+changed (a delivery the sender sent)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.expression import Select
+
+from tidings.db.dialect import upsert_many
+from tidings.db.schema import segment_rechecks
+
+__all__ = [
+    "clear_segment_rechecks",
+    "insert_rechecks",
+    "person_rechecks",
+    "take_due_rechecks",
+    "write_rechecks",
+]
+
+_PAIRS_PER_STATEMENT = 500
+_KEY = ("workspace_id", "segment_id", "cio_id")
+
+
+def person_rechecks(conn: Connection, *, workspace_id: int, cio_ids: Sequence[str]) -> dict[tuple[int, str], datetime]:
+    """The scheduled re-checks of some people, by (segment_id, cio_id)."""
+    found: dict[tuple[int, str], datetime] = {}
+    for start in range(0, len(cio_ids), _PAIRS_PER_STATEMENT):
+        rows = conn.execute(
+            select(segment_rechecks.c.segment_id, segment_rechecks.c.cio_id, segment_rechecks.c.due_at).where(
+                segment_rechecks.c.workspace_id == workspace_id,
+                segment_rechecks.c.cio_id.in_(list(cio_ids[start : start + _PAIRS_PER_STATEMENT])),
+            )
+        )
+        found.update(((row.segment_id, row.cio_id), row.due_at) for row in rows)
+    return found
+
+
+def write_rechecks(conn: Connection, *, workspace_id: int, changes: Mapping[tuple[int, str], datetime | None]) -> None:
+    """Schedule, move or (with None) cancel the re-checks of (segment_id, cio_id) pairs."""
+    cancelled: dict[int, list[str]] = {}
+    for (segment_id, cio_id), due in changes.items():
+        if due is None:
+            cancelled.setdefault(segment_id, []).append(cio_id)
+    for segment_id, cio_ids in cancelled.items():
+        # Per segment, so each delete is a walk of the primary key (a list of row values is not).
+        for start in range(0, len(cio_ids), _PAIRS_PER_STATEMENT):
+            conn.execute(
+                delete(segment_rechecks).where(
+                    segment_rechecks.c.workspace_id == workspace_id,
+                    segment_rechecks.c.segment_id == segment_id,
+                    segment_rechecks.c.cio_id.in_(cio_ids[start : start + _PAIRS_PER_STATEMENT]),
+                )
+            )
+    rows = [
+        {"workspace_id": workspace_id, "segment_id": s, "cio_id": c, "due_at": due}
+        for (s, c), due in changes.items()
+        if due is not None
+    ]
+    upsert_many(conn, segment_rechecks, rows, key=_KEY, update=("due_at",))
+
+
+def take_due_rechecks(conn: Connection, *, now: datetime, limit: int) -> list[tuple[int, int, str]]:
+    """Remove and return up to `limit` re-checks due by `now`, as (workspace_id, segment_id, cio_id).
+
+    One statement (a DELETE of the earliest due, RETURNING them); on PostgreSQL, rows another
+    worker has taken are skipped, so workers never re-check one person at once.
+    """
+    key = tuple_(segment_rechecks.c.workspace_id, segment_rechecks.c.segment_id, segment_rechecks.c.cio_id)
+    earliest = (
+        select(segment_rechecks.c.workspace_id, segment_rechecks.c.segment_id, segment_rechecks.c.cio_id)
+        .where(segment_rechecks.c.due_at <= now)
+        .order_by(segment_rechecks.c.due_at)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        earliest = earliest.with_for_update(skip_locked=True)
+    taken = conn.execute(
+        delete(segment_rechecks)
+        .where(key.in_(earliest))
+        .returning(segment_rechecks.c.workspace_id, segment_rechecks.c.segment_id, segment_rechecks.c.cio_id)
+    )
+    return sorted((w, s, c) for w, s, c in taken)
+
+
+def clear_segment_rechecks(conn: Connection, *, workspace_id: int, segment_id: int) -> None:
+    """Cancel every re-check of a segment (before a build schedules them again, or a deletion)."""
+    conn.execute(
+        delete(segment_rechecks).where(segment_rechecks.c.workspace_id == workspace_id, segment_rechecks.c.segment_id == segment_id)
+    )
+
+
+def insert_rechecks(conn: Connection, rows: Select[Any]) -> None:
+    """Schedule re-checks in one statement from a query of (workspace_id, segment_id, cio_id, due_at)."""
+    conn.execute(segment_rechecks.insert().from_select(list(_KEY) + ["due_at"], rows))
