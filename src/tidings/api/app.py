@@ -25,6 +25,7 @@ from tidings.api.subscriptions import subscriptions_router
 from tidings.api.track import track_router
 from tidings.api.tracking import tracking_router
 from tidings.api.transactional import transactional_router
+from tidings.api.workspace_settings import workspace_settings_router
 from tidings.services import Role, Services
 
 __all__ = ["create_app"]
@@ -61,6 +62,7 @@ def create_app(services: Services, *, roles: Iterable[Role] = tuple(Role)) -> Fa
     app.include_router(segments_router(services, auth))
     app.include_router(subscriptions_router(services, auth))
     app.include_router(pipelines_router(services, auth))
+    app.include_router(workspace_settings_router(services, auth))
     app.add_middleware(KeepEncodedSlashes)
     return app
 

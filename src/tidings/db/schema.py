@@ -99,6 +99,8 @@ workspaces = Table(
     Column("send_mode", String(10), nullable=False, server_default="normal"),
     Column("test_address", String(320)),
     Column("is_open_tracking", Boolean, nullable=False, server_default="1"),
+    # The person attribute holding their language, which picks a message's language variant.
+    Column("language_attribute", String(150), nullable=False, server_default="language"),
     Column("created_at", UtcDateTime, nullable=False),
 )
 
@@ -369,6 +371,8 @@ transactional_messages = Table(
     Column("settings", Json, nullable=False),
     # Per channel ("email", "push", "sms"): the template's fields.
     Column("content", Json, nullable=False),
+    # Per language code (lowercased), the variant's fields per channel.
+    Column("translations", Json, nullable=False, server_default="{}"),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("workspace_id", "trigger_key"),

@@ -22,6 +22,7 @@ __all__ = [
     "insert_workspace",
     "list_workspaces",
     "mark_has_suppressions",
+    "set_language_attribute",
     "set_sending",
     "set_workspace_limits",
     "workspace_for_app_api_key",
@@ -47,6 +48,7 @@ def _workspace(row: Row[Any]) -> Workspace:
         send_mode=SendMode(row.send_mode),
         test_address=row.test_address,
         is_open_tracking=bool(row.is_open_tracking),
+        language_attribute=row.language_attribute,
     )
 
 
@@ -64,6 +66,7 @@ _WORKSPACE_COLUMNS = select(
     workspaces.c.send_mode,
     workspaces.c.test_address,
     workspaces.c.is_open_tracking,
+    workspaces.c.language_attribute,
     workspaces.c.created_at,
     accounts.c.region,
 ).join_from(workspaces, accounts, workspaces.c.account_id == accounts.c.id)
@@ -149,6 +152,11 @@ def set_sending(
         .where(workspaces.c.id == workspace_id)
         .values(send_mode=send_mode.value, test_address=test_address, is_open_tracking=is_open_tracking)
     )
+
+
+def set_language_attribute(conn: Connection, *, workspace_id: int, attribute: str) -> None:
+    """Name the person attribute that holds each person's language."""
+    conn.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(language_attribute=attribute))
 
 
 def set_workspace_limits(conn: Connection, *, workspace_id: int, limits: dict[str, int]) -> None:

@@ -52,6 +52,8 @@ class Workspace:
     send_mode: SendMode = SendMode.NORMAL
     test_address: str | None = None
     is_open_tracking: bool = True
+    # The person attribute whose value picks a message's language variant.
+    language_attribute: str = "language"
 
 
 @dataclass(frozen=True, slots=True)
