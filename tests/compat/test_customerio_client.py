@@ -415,3 +415,39 @@ def test_send_email_reaches_smtp_and_its_delivery_reads_back(
     delivered = api.send_request("GET", f"{api.url}/v1/messages/{answer['delivery_id']}", {}).json()["message"]
     assert delivered["status"] == "sent" and delivered["customer_identifiers"]["email"] == "bo@example.com"
     assert read_customer(api, "bo@example.com", id_type="email")["identifiers"]["email"] == "bo@example.com"
+
+
+def test_send_email_picks_the_language_variant_the_request_or_the_person_names(
+    tidings_server: TidingsServer, track: CustomerIO, api: APIClient, process: Process
+) -> None:
+    created = api.send_request(
+        "POST",
+        f"{api.url}/v1/transactional",
+        {
+            "name": "Welcome",
+            "trigger_name": "welcome_localized",
+            "content": {"email": {"from": "hi@example.com", "subject": "Welcome", "body": "<p>Hello</p>"}},
+            "translations": {"es": {"email": {"subject": "Bienvenida"}}, "fr": {"email": {"subject": "Bienvenue"}}},
+        },
+    ).json()["message"]
+    track.identify("cleo", email="cleo@example.com", language="fr")
+    process()
+
+    by_person = api.send_email(
+        SendEmailRequest(transactional_message_id=created["id"], identifiers={"id": "cleo"}, to="cleo@example.com")
+    )
+    by_request = api.send_email(
+        SendEmailRequest(
+            transactional_message_id=created["id"], identifiers={"id": "cleo"}, to="cleo@example.com", language="es"
+        )
+    )
+    process()
+    tidings_server.send()
+
+    subjects = {
+        delivery_id: received.message["Subject"]
+        for received in tidings_server.inbox.received
+        for delivery_id in (by_person["delivery_id"], by_request["delivery_id"])
+        if delivery_id in received.message["Message-ID"]
+    }
+    assert subjects == {by_person["delivery_id"]: "Bienvenue", by_request["delivery_id"]: "Bienvenida"}

@@ -91,6 +91,7 @@ def transactional_router(services: Services, auth: Authenticator) -> APIRouter:
             description=str(body.get("description") or ""),
             settings=body.get("settings") or {},
             content=body.get("content") or {},
+            translations=body.get("translations") or {},
             now=services.clock.now(),
         )
         return FastJSONResponse({"message": _template(template)}, status_code=201)
@@ -147,8 +148,9 @@ def transactional_router(services: Services, auth: Authenticator) -> APIRouter:
         return FastJSONResponse({"metric": {"series": await services.db.read(read)}})
 
     async def test_send(request: Request, message_id: str) -> Response:
-        """Mail a template's email, rendered for a sample person (`customer_id`, `id_type`), to up to
-        25 `emails` now, with `[TEST]` before the subject unless `subject_prefix` is false."""
+        """Mail a template's email, rendered for a sample person (`customer_id`, `id_type`) and in a
+        `language` variant if named, to up to 25 `emails` now, with `[TEST]` before the subject
+        unless `subject_prefix` is false."""
         workspace = await auth.app_workspace(request)
         body = await json_body(request)
         if services.email_channel is None:
@@ -175,6 +177,7 @@ def transactional_router(services: Services, auth: Authenticator) -> APIRouter:
             recipients=[e for e in recipients if e],
             message_data=message_data,
             is_subject_prefixed=body.get("subject_prefix", True) is not False,
+            language=body.get("language"),
             base_url=public_url(services.settings),
             now=services.clock.now(),
         )
@@ -213,6 +216,7 @@ def _template(template: TransactionalMessage) -> dict[str, Any]:
         "disable_css_preprocessing": settings.disable_css_preprocessing,
         "topic_id": settings.topic_id,
         "content": template.content,
+        "translations": template.translations,
         "created_at": to_unix(template.created_at),
         "updated_at": to_unix(template.updated_at),
     }

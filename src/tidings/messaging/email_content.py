@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from tidings.messaging.email import MessageType, OutboundEmail, decode_attachments
+from tidings.messaging.languages import choose_language
 from tidings.messaging.liquid import Links, RenderContext, render_email_body, render_template, unsubscribe_url
 from tidings.messaging.subscriptions import ChannelType, SubscriptionCenter, subscription_stop
 from tidings.messaging.types import Delivery, DeliveryStatus, TransactionalMessage
@@ -89,7 +90,8 @@ def render_email(
     Raises `RenderFailed` when the Liquid does not evaluate.
     """
     settings = template.settings if template else None
-    fields = {**(template.content.get("email", {}) if template else {}), **_overrides(request)}
+    language = _language(request, workspace=workspace, person=person, template=template)
+    fields = {**(template.fields_for("email", language) if template else {}), **_overrides(request)}
     tracked = request.get("tracked", settings.tracked if settings else True)
     links = Links(base_url=base_url, signing_key=workspace.link_key.encode(), is_click_tracking=tracked)
     context = RenderContext(
@@ -130,6 +132,15 @@ def _overrides(request: dict[str, Any]) -> dict[str, Any]:
     """The template fields a send request replaces (its `headers` are added, not replaced)."""
     names = ("from", "subject", "body", "body_plain", "preheader", "reply_to", "bcc")
     return {name: request[name] for name in names if request.get(name)}
+
+
+def _language(
+    request: dict[str, Any], *, workspace: Workspace, person: Person | None, template: TransactionalMessage | None
+) -> str | None:
+    if template is None or not template.translations:
+        return None
+    spoken = person.attributes.get(workspace.language_attribute) if person else None
+    return choose_language(template.translations, requested=request.get("language"), person_language=spoken)
 
 
 def _customer(person: Person) -> dict[str, Any]:

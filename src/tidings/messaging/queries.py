@@ -50,6 +50,7 @@ def _template(row: Row[Any]) -> TransactionalMessage:
         content={channel: dict(fields) for channel, fields in row.content.items()},
         created_at=row.created_at,
         updated_at=row.updated_at,
+        translations={language: dict(content) for language, content in (row.translations or {}).items()},
     )
 
 
@@ -69,6 +70,7 @@ def _template_values(template: TransactionalMessage) -> dict[str, Any]:
             "topic_id": settings.topic_id,
         },
         "content": template.content,
+        "translations": template.translations,
         "updated_at": template.updated_at,
     }
 

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from tidings.errors import Conflict, InvalidInput, NotFound
 from tidings.messaging import queries
 from tidings.messaging.errors import TemplateInvalid
+from tidings.messaging.languages import check_language_code
 from tidings.messaging.liquid import validate_template
 from tidings.messaging.subscriptions import read_subscription_center
 from tidings.messaging.types import TransactionalMessage, TransactionalSettings
@@ -45,6 +46,7 @@ def create_transactional_message(
     description: str,
     settings: dict[str, Any],
     content: dict[str, Any],
+    translations: dict[str, Any] | None = None,
     now: datetime,
 ) -> TransactionalMessage:
     """Raise InvalidInput naming the bad field, or Conflict when the trigger name is taken."""
@@ -57,6 +59,7 @@ def create_transactional_message(
         content=_content(content),
         created_at=now,
         updated_at=now,
+        translations=_translations({}, translations or {}),
     )
     _refuse_taken_trigger(conn, workspace_id=workspace_id, template=template)
     _refuse_unknown_topic(conn, workspace_id=workspace_id, settings=template.settings)
@@ -67,7 +70,8 @@ def create_transactional_message(
 def update_transactional_message(
     conn: Connection, *, workspace_id: int, message_id: int, changes: dict[str, Any], now: datetime
 ) -> TransactionalMessage:
-    """Change the fields given; content is replaced channel by channel."""
+    """Change the fields given; content is replaced channel by channel, and translations language by
+    language (a language set to null is removed)."""
     template = queries.find_transactional_message(conn, workspace_id=workspace_id, message_id=message_id)
     if template is None:
         raise NotFound("transactional message not found")
@@ -78,6 +82,7 @@ def update_transactional_message(
         description=str(changes.get("description", template.description)),
         settings=_settings(template.settings, changes.get("settings") or {}),
         content={**template.content, **_content(changes.get("content") or {})},
+        translations=_translations(template.translations, changes.get("translations") or {}),
         updated_at=now,
     )
     _refuse_taken_trigger(conn, workspace_id=workspace_id, template=updated)
@@ -132,18 +137,33 @@ def _refuse_unknown_topic(conn: Connection, *, workspace_id: int, settings: Tran
         raise InvalidInput(f"settings.topic_id: there is no subscription topic {settings.topic_id}", field="settings.topic_id")
 
 
-def _content(content: Any) -> dict[str, dict[str, Any]]:
+def _translations(current: dict[str, Any], changes: Any) -> dict[str, dict[str, dict[str, Any]]]:
+    """Language variants: each language given replaces that language's channels; null removes it."""
+    if not isinstance(changes, dict):
+        raise InvalidInput("translations must be an object of language codes", field="translations")
+    merged = dict(current)
+    for code, content in changes.items():
+        language = check_language_code(code, field=f"translations.{code}")
+        if content is None:
+            merged.pop(language, None)
+            continue
+        checked = _content(content, path=f"translations.{code}")
+        merged[language] = {**merged.get(language, {}), **checked}
+    return merged
+
+
+def _content(content: Any, *, path: str = "content") -> dict[str, dict[str, Any]]:
     if not isinstance(content, dict):
-        raise InvalidInput("content must be an object of channels", field="content")
+        raise InvalidInput(f"{path} must be an object of channels", field=path)
     checked: dict[str, dict[str, Any]] = {}
     for channel, values in content.items():
         allowed = TEMPLATE_FIELDS.get(channel)
         if allowed is None:
-            raise InvalidInput("content channels are: email, push, sms", field=f"content.{channel}")
+            raise InvalidInput(f"{path} channels are: email, push, sms", field=f"{path}.{channel}")
         if not isinstance(values, dict):
-            raise InvalidInput(f"content.{channel} must be an object", field=f"content.{channel}")
+            raise InvalidInput(f"{path}.{channel} must be an object", field=f"{path}.{channel}")
         for name, value in values.items():
-            field = f"content.{channel}.{name}"
+            field = f"{path}.{channel}.{name}"
             if name not in allowed:
                 raise InvalidInput(f"unknown field {name!r} for {channel}", field=field)
             for text in value.values() if isinstance(value, dict) else [value]:

@@ -11,6 +11,7 @@ from typing import Any
 from tidings.errors import InvalidInput, LimitExceeded
 from tidings.messaging.email import OutboundEmail, parse_addresses
 from tidings.messaging.email_content import render_email
+from tidings.messaging.languages import check_language_code
 from tidings.messaging.types import TransactionalMessage
 from tidings.people import Person
 from tidings.workspaces import Workspace
@@ -30,11 +31,13 @@ def compose_test_emails(
     recipients: list[str],
     message_data: dict[str, Any],
     is_subject_prefixed: bool,
+    language: str | None = None,
     base_url: str,
     now: datetime,
 ) -> list[OutboundEmail]:
-    """One email per recipient. Raises InvalidInput naming `emails` for a bad or too long list,
-    and `RenderFailed` when the Liquid does not evaluate for the sample person."""
+    """One email per recipient, in the template's `language` variant when one is named. Raises
+    InvalidInput naming `emails` for a bad or too long list, or `language` for a variant the
+    template does not have, and `RenderFailed` when the Liquid does not evaluate for the sample person."""
     if not recipients:
         raise InvalidInput("emails must list at least one address", field="emails")
     if len(recipients) > MAX_TEST_RECIPIENTS:
@@ -42,7 +45,9 @@ def compose_test_emails(
     for address in recipients:
         if len(parse_addresses(address, field="emails")) != 1:
             raise InvalidInput(f"emails has an invalid email address: {address!r}", field="emails")
-    request = {"message_data": message_data, "tracked": False}
+    if language is not None and check_language_code(language, field="language") not in template.translations:
+        raise InvalidInput(f"language: the template has no {language!r} variant", field="language")
+    request = {"message_data": message_data, "tracked": False, "language": language}
     email = render_email(
         TEST_DELIVERY_ID, request, workspace=workspace, person=person, template=template, base_url=base_url, now=now
     )

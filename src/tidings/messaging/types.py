@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -74,6 +74,13 @@ class TransactionalMessage:
     content: dict[str, dict[str, Any]]
     created_at: datetime
     updated_at: datetime
+    # Per language code (lowercased): a variant's fields per channel, over the default content.
+    translations: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+    def fields_for(self, channel: str, language: str | None) -> dict[str, Any]:
+        """A channel's fields in one language; what a variant leaves out comes from the default."""
+        variant = self.translations.get(language, {}).get(channel, {}) if language else {}
+        return {**self.content.get(channel, {}), **variant}
 
 
 @dataclass(frozen=True, slots=True)
