@@ -15,11 +15,13 @@ from tidings.api.app_api import app_api_router
 from tidings.api.auth import Authenticator
 from tidings.api.data_in import data_in_router
 from tidings.api.errors import error_response, exception_handlers
+from tidings.api.layouts import layouts_router
 from tidings.api.messages import messages_router
 from tidings.api.objects import objects_router
 from tidings.api.paths import KeepEncodedSlashes
 from tidings.api.pipelines import pipelines_router
 from tidings.api.segments import segments_router
+from tidings.api.snippets import snippets_router
 from tidings.api.subscription_pages import subscription_pages_router
 from tidings.api.subscriptions import subscriptions_router
 from tidings.api.track import track_router
@@ -63,6 +65,8 @@ def create_app(services: Services, *, roles: Iterable[Role] = tuple(Role)) -> Fa
     app.include_router(subscriptions_router(services, auth))
     app.include_router(pipelines_router(services, auth))
     app.include_router(workspace_settings_router(services, auth))
+    app.include_router(snippets_router(services, auth))
+    app.include_router(layouts_router(services, auth))
     app.add_middleware(KeepEncodedSlashes)
     return app
 

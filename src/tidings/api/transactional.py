@@ -23,7 +23,7 @@ from tidings.clock import to_unix
 from tidings.errors import Conflict, InvalidInput, NotFound
 from tidings.ingest import decode_body, transactional
 from tidings.log import Origin, SendMessage
-from tidings.messaging import TransactionalMessage
+from tidings.messaging import Layout, TransactionalMessage
 from tidings.people import IdentifierKind, Person, ResolvedRef
 from tidings.services import Services, public_url
 
@@ -163,13 +163,16 @@ def transactional_router(services: Services, auth: Authenticator) -> APIRouter:
         if not isinstance(message_data, dict):
             raise InvalidInput("message_data must be an object", field="message_data")
 
-        def read(conn: Connection) -> tuple[TransactionalMessage, Person | None]:
+        def read(conn: Connection) -> tuple[TransactionalMessage, Person | None, dict[str, str], Layout | None]:
             template = messaging.find_template(conn, workspace_id=workspace.id, reference=message_id)
             if template is None:
                 raise NotFound("transactional message not found")
-            return template, _sample_person(conn, workspace.id, body)
+            layout_id = template.settings.layout_id
+            layout = messaging.find_layout(conn, workspace_id=workspace.id, layout_id=layout_id) if layout_id else None
+            snippets = messaging.read_snippets(conn, workspace_id=workspace.id)
+            return template, _sample_person(conn, workspace.id, body), snippets, layout
 
-        template, person = await services.db.read(read)
+        template, person, snippets, layout = await services.db.read(read)
         outgoing = messaging.compose_test_emails(
             template,
             workspace=workspace,
@@ -178,6 +181,8 @@ def transactional_router(services: Services, auth: Authenticator) -> APIRouter:
             message_data=message_data,
             is_subject_prefixed=body.get("subject_prefix", True) is not False,
             language=body.get("language"),
+            snippets=snippets,
+            layout=layout,
             base_url=public_url(services.settings),
             now=services.clock.now(),
         )
@@ -215,6 +220,7 @@ def _template(template: TransactionalMessage) -> dict[str, Any]:
         "hide_message_body": settings.disable_message_retention,
         "disable_css_preprocessing": settings.disable_css_preprocessing,
         "topic_id": settings.topic_id,
+        "layout_id": settings.layout_id,
         "content": template.content,
         "translations": template.translations,
         "created_at": to_unix(template.created_at),

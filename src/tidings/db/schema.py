@@ -33,6 +33,7 @@ __all__ = [
     "email_suppressions",
     "devices",
     "events",
+    "layouts",
     "log_cursors",
     "message_ids",
     "message_log",
@@ -46,6 +47,7 @@ __all__ = [
     "segment_members",
     "segment_rechecks",
     "segments",
+    "snippets",
     "sources",
     "subscription_centers",
     "subscription_channels",
@@ -377,6 +379,29 @@ transactional_messages = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("workspace_id", "trigger_key"),
     Index("ix_transactional_messages_workspace", "workspace_id", "id"),
+)
+
+# Workspace snippets: `{{snippets.<name>}}` in any message (Customer.io's `/v1/snippets`).
+snippets = Table(
+    "snippets",
+    metadata,
+    Column("workspace_id", Integer, primary_key=True),
+    Column("name", String(150), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Email layouts: HTML around a message body, which goes where `{{content}}` is.
+layouts = Table(
+    "layouts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("html", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_layouts_workspace", "workspace_id", "id"),
 )
 
 deliveries = Table(

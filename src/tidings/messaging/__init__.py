@@ -20,10 +20,14 @@ from tidings.messaging.queries import (
     find_delivery,
     find_delivery_in_any_workspace,
     list_deliveries,
+    list_layouts,
+    list_snippets,
     list_transactional_messages,
     update_delivery,
 )
+from tidings.messaging.layouts import create_layout, delete_layout, find_layout, update_layout
 from tidings.messaging.sender import RETRY_DELAYS, Sender
+from tidings.messaging.snippets import delete_snippet, read_snippets, save_snippet
 from tidings.messaging.test_sends import MAX_TEST_RECIPIENTS, compose_test_emails
 from tidings.messaging.templates import (
     TEMPLATE_FIELDS,
@@ -36,6 +40,7 @@ from tidings.messaging.types import (
     DeliveryChannel,
     DeliverySource,
     DeliveryStatus,
+    Layout,
     TransactionalMessage,
     TransactionalSettings,
 )
@@ -130,6 +135,17 @@ __all__: list[str] = [
     "record_delivery_activity",
     "update_delivery",
     "update_transactional_message",
+    # Layouts and snippets
+    "Layout",
+    "create_layout",
+    "delete_layout",
+    "delete_snippet",
+    "find_layout",
+    "list_layouts",
+    "list_snippets",
+    "read_snippets",
+    "save_snippet",
+    "update_layout",
     # Test sends
     "MAX_TEST_RECIPIENTS",
     "compose_test_emails",

@@ -10,19 +10,22 @@ provider.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from tidings.messaging.email import MessageType, OutboundEmail, decode_attachments
 from tidings.messaging.languages import choose_language
-from tidings.messaging.liquid import Links, RenderContext, render_email_body, render_template, unsubscribe_url
+from tidings.messaging.liquid import LayoutMeta, Links, RenderContext, render_email_body, render_template, unsubscribe_url
 from tidings.messaging.subscriptions import ChannelType, SubscriptionCenter, subscription_stop
-from tidings.messaging.types import Delivery, DeliveryStatus, TransactionalMessage
+from tidings.messaging.types import Delivery, DeliveryStatus, Layout, TransactionalMessage
 from tidings.people import Person
 from tidings.workspaces import SendMode, Workspace
 
 __all__ = ["Stopped", "prepare_email", "render_email"]
+
+_NO_SNIPPETS: Mapping[str, str] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,8 @@ def prepare_email(
     template: TransactionalMessage | None,
     subscription_center: SubscriptionCenter,
     is_suppressed: bool,
+    snippets: Mapping[str, str] = _NO_SNIPPETS,
+    layout: Layout | None = None,
     base_url: str,
     now: datetime,
 ) -> OutboundEmail | Stopped:
@@ -71,7 +76,15 @@ def prepare_email(
     if is_suppressed:
         return Stopped(DeliveryStatus.SUPPRESSED, "the address is on the email suppression list")
     return render_email(
-        delivery.id, delivery.request, workspace=workspace, person=person, template=template, base_url=base_url, now=now
+        delivery.id,
+        delivery.request,
+        workspace=workspace,
+        person=person,
+        template=template,
+        snippets=snippets,
+        layout=layout,
+        base_url=base_url,
+        now=now,
     )
 
 
@@ -82,10 +95,13 @@ def render_email(
     workspace: Workspace,
     person: Person | None,
     template: TransactionalMessage | None,
+    snippets: Mapping[str, str] = _NO_SNIPPETS,
+    layout: Layout | None = None,
     base_url: str,
     now: datetime,
 ) -> OutboundEmail:
-    """The rendered, tracked email a send request makes of a template, past the gate.
+    """The rendered, tracked email a send request makes of a template, past the gate: the body
+    wrapped in the template's `layout`, with the workspace's `snippets`.
 
     Raises `RenderFailed` when the Liquid does not evaluate.
     """
@@ -100,8 +116,10 @@ def render_email(
         trigger=request.get("message_data") or {},
         delivery_id=delivery_id,
         links=links,
+        snippets=snippets,
+        layout=LayoutMeta(id=layout.id, name=layout.name) if layout else None,
     )
-    rendered = render_email_body(None, fields.get("body", ""), context)
+    rendered = render_email_body(layout.html if layout else None, fields.get("body", ""), context)
     to = request.get("to") or render_template(fields.get("to") or "{{customer.email}}", context)
     email = OutboundEmail(
         delivery_id=delivery_id,

@@ -1,4 +1,4 @@
-"""Every statement about transactional message templates and deliveries. Rows in, values out."""
+"""Every statement about transactional message templates, layouts, snippets and deliveries. Rows in, values out."""
 
 from __future__ import annotations
 
@@ -7,36 +7,46 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.engine import Connection, Row
 
 from tidings.db.dialect import insert_ignoring_conflicts
-from tidings.db.schema import deliveries, email_suppressions, transactional_messages
+from tidings.db.schema import deliveries, email_suppressions, layouts, snippets, transactional_messages
+from tidings.messaging.liquid import Snippet
 from tidings.messaging.types import (
     Delivery,
     DeliveryChannel,
     DeliverySource,
     DeliveryStatus,
+    Layout,
     TransactionalMessage,
     TransactionalSettings,
 )
 
 __all__ = [
     "claim_due_deliveries",
+    "delete_layout",
+    "delete_snippet",
     "find_delivery",
     "find_delivery_in_any_workspace",
+    "find_layouts",
     "find_suppressed_email_keys",
     "find_transactional_message",
     "find_transactional_message_by_trigger",
     "insert_delivery",
     "insert_email_suppression",
+    "insert_layout",
     "insert_transactional_message",
     "list_deliveries",
+    "list_layouts",
+    "list_snippets",
     "list_template_milestones",
     "list_transactional_messages",
     "update_deliveries",
     "update_delivery",
+    "update_layout",
     "update_transactional_message",
+    "upsert_snippet",
 ]
 
 
@@ -68,6 +78,7 @@ def _template_values(template: TransactionalMessage) -> dict[str, Any]:
             "disable_message_retention": settings.disable_message_retention,
             "disable_css_preprocessing": settings.disable_css_preprocessing,
             "topic_id": settings.topic_id,
+            "layout_id": settings.layout_id,
         },
         "content": template.content,
         "translations": template.translations,
@@ -299,3 +310,68 @@ def insert_email_suppression(
         email_suppressions,
         {"workspace_id": workspace_id, "email_key": email_key, "reason": reason, "detail": detail, "created_at": now},
     )
+
+
+def list_snippets(conn: Connection, *, workspace_id: int) -> list[Snippet]:
+    """The workspace's snippets, by name."""
+    rows = conn.execute(
+        select(snippets.c.name, snippets.c.value, snippets.c.updated_at)
+        .where(snippets.c.workspace_id == workspace_id)
+        .order_by(snippets.c.name)
+    )
+    return [Snippet(name=row.name, value=row.value, updated_at=row.updated_at) for row in rows]
+
+
+def upsert_snippet(conn: Connection, *, workspace_id: int, snippet: Snippet) -> None:
+    """Create the snippet, or replace the value of the one with its name."""
+    values = {"value": snippet.value, "updated_at": snippet.updated_at}
+    changed = conn.execute(
+        update(snippets).where(snippets.c.workspace_id == workspace_id, snippets.c.name == snippet.name).values(values)
+    )
+    if changed.rowcount == 0:
+        conn.execute(insert(snippets).values(workspace_id=workspace_id, name=snippet.name, **values))
+
+
+def delete_snippet(conn: Connection, *, workspace_id: int, name: str) -> bool:
+    """Whether there was a snippet of that name to delete."""
+    deleted = conn.execute(delete(snippets).where(snippets.c.workspace_id == workspace_id, snippets.c.name == name))
+    return deleted.rowcount > 0
+
+
+def _layout(row: Row[Any]) -> Layout:
+    return Layout(id=row.id, name=row.name, html=row.html, created_at=row.created_at, updated_at=row.updated_at)
+
+
+def insert_layout(conn: Connection, *, workspace_id: int, layout: Layout) -> int:
+    """Store a new layout; returns its number."""
+    values = {"name": layout.name, "html": layout.html, "created_at": layout.created_at, "updated_at": layout.updated_at}
+    return conn.execute(
+        insert(layouts).values(workspace_id=workspace_id, **values).returning(layouts.c.id)
+    ).scalar_one()
+
+
+def update_layout(conn: Connection, *, workspace_id: int, layout: Layout) -> None:
+    conn.execute(
+        update(layouts)
+        .where(layouts.c.workspace_id == workspace_id, layouts.c.id == layout.id)
+        .values(name=layout.name, html=layout.html, updated_at=layout.updated_at)
+    )
+
+
+def delete_layout(conn: Connection, *, workspace_id: int, layout_id: int) -> None:
+    conn.execute(delete(layouts).where(layouts.c.workspace_id == workspace_id, layouts.c.id == layout_id))
+
+
+def list_layouts(conn: Connection, *, workspace_id: int) -> list[Layout]:
+    rows = conn.execute(select(layouts).where(layouts.c.workspace_id == workspace_id).order_by(layouts.c.id))
+    return [_layout(row) for row in rows]
+
+
+def find_layouts(conn: Connection, *, workspace_id: int, layout_ids: Collection[int]) -> dict[int, Layout]:
+    """The layouts of those numbers that exist, by number."""
+    if not layout_ids:
+        return {}
+    rows = conn.execute(
+        select(layouts).where(layouts.c.workspace_id == workspace_id, layouts.c.id.in_(list(layout_ids)))
+    )
+    return {row.id: _layout(row) for row in rows}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,8 +35,9 @@ from tidings.messaging.email import OutboundEmail, parse_addresses
 from tidings.messaging.email_content import Stopped, prepare_email
 from tidings.messaging.errors import RenderFailed, SmtpFailed
 from tidings.messaging.metrics import record_status_activities
+from tidings.messaging.snippets import read_snippets
 from tidings.messaging.subscriptions import SubscriptionCenter, read_subscription_center
-from tidings.messaging.types import Delivery, DeliveryChannel, DeliveryStatus, TransactionalMessage
+from tidings.messaging.types import Delivery, DeliveryChannel, DeliveryStatus, Layout, TransactionalMessage
 from tidings.people import IdentifierKind, Person, ResolvedRef, email_key, find_people
 from tidings.workspaces import Workspace, get_workspace
 
@@ -65,6 +66,8 @@ class _Claimed:
     template: TransactionalMessage | None
     subscription_center: SubscriptionCenter
     is_suppressed: bool
+    snippets: Mapping[str, str]
+    layout: Layout | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,8 @@ class Sender:
                 if delivery.transactional_message_id is not None
             }
         }
+        snippets = {workspace_id: read_snippets(conn, workspace_id=workspace_id) for workspace_id in workspace_ids}
+        layouts = _read_layouts(conn, templates)
         recipient_keys = {delivery.id: _recipient_keys(delivery) for _, delivery in claimed}
         people: dict[tuple[int, str], Person] = {}
         suppressed: set[tuple[int, str]] = set()
@@ -179,6 +184,8 @@ class Sender:
                 template=templates.get((workspace_id, delivery.transactional_message_id)),
                 subscription_center=centers[workspace_id],
                 is_suppressed=any((workspace_id, key) in suppressed for key in recipient_keys[delivery.id]),
+                snippets=snippets[workspace_id],
+                layout=_layout_of(templates.get((workspace_id, delivery.transactional_message_id)), workspace_id, layouts),
             )
             for workspace_id, delivery in claimed
         ]
@@ -198,6 +205,8 @@ class Sender:
                 template=item.template,
                 subscription_center=item.subscription_center,
                 is_suppressed=item.is_suppressed,
+                snippets=item.snippets,
+                layout=item.layout,
                 base_url=self._base_url,
                 now=now,
             )
@@ -274,3 +283,26 @@ def _recipient_keys(delivery: Delivery) -> list[str]:
         return [email_key(address.addr_spec) for address in parse_addresses(to, field="to")]
     except Exception:
         return []
+
+
+def _read_layouts(
+    conn: Connection, templates: Mapping[tuple[int, int], TransactionalMessage | None]
+) -> dict[tuple[int, int], Layout]:
+    """The layouts the claimed templates wrap their emails in, by (workspace, layout number)."""
+    wanted: dict[int, set[int]] = {}
+    for (workspace_id, _), template in templates.items():
+        if template is not None and template.settings.layout_id is not None:
+            wanted.setdefault(workspace_id, set()).add(template.settings.layout_id)
+    return {
+        (workspace_id, layout_id): layout
+        for workspace_id, layout_ids in wanted.items()
+        for layout_id, layout in queries.find_layouts(conn, workspace_id=workspace_id, layout_ids=layout_ids).items()
+    }
+
+
+def _layout_of(
+    template: TransactionalMessage | None, workspace_id: int, layouts: Mapping[tuple[int, int], Layout]
+) -> Layout | None:
+    if template is None or template.settings.layout_id is None:
+        return None
+    return layouts.get((workspace_id, template.settings.layout_id))

@@ -63,6 +63,7 @@ def create_transactional_message(
     )
     _refuse_taken_trigger(conn, workspace_id=workspace_id, template=template)
     _refuse_unknown_topic(conn, workspace_id=workspace_id, settings=template.settings)
+    _refuse_unknown_layout(conn, workspace_id=workspace_id, settings=template.settings)
     message_id = queries.insert_transactional_message(conn, workspace_id=workspace_id, template=template)
     return replace(template, id=message_id)
 
@@ -87,6 +88,7 @@ def update_transactional_message(
     )
     _refuse_taken_trigger(conn, workspace_id=workspace_id, template=updated)
     _refuse_unknown_topic(conn, workspace_id=workspace_id, settings=updated.settings)
+    _refuse_unknown_layout(conn, workspace_id=workspace_id, settings=updated.settings)
     queries.update_transactional_message(conn, workspace_id=workspace_id, template=updated)
     return updated
 
@@ -122,12 +124,20 @@ def _settings(current: TransactionalSettings, changes: Any) -> TransactionalSett
     for name, value in changes.items():
         if name not in _SETTINGS:
             raise InvalidInput(f"unknown setting {name!r}", field=f"settings.{name}")
-        if name == "topic_id":
+        if name in ("topic_id", "layout_id"):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-                raise InvalidInput("settings.topic_id must be a subscription topic id", field="settings.topic_id")
+                kind = "subscription topic" if name == "topic_id" else "layout"
+                raise InvalidInput(f"settings.{name} must be a {kind} id", field=f"settings.{name}")
         elif not isinstance(value, bool):
             raise InvalidInput(f"settings.{name} must be true or false", field=f"settings.{name}")
     return replace(current, **changes)
+
+
+def _refuse_unknown_layout(conn: Connection, *, workspace_id: int, settings: TransactionalSettings) -> None:
+    if settings.layout_id is None:
+        return
+    if not queries.find_layouts(conn, workspace_id=workspace_id, layout_ids=[settings.layout_id]):
+        raise InvalidInput(f"settings.layout_id: there is no layout {settings.layout_id}", field="settings.layout_id")
 
 
 def _refuse_unknown_topic(conn: Connection, *, workspace_id: int, settings: TransactionalSettings) -> None:

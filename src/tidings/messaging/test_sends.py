@@ -5,6 +5,7 @@ links are left untracked, there is no List-Unsubscribe header and BCC addresses 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from tidings.errors import InvalidInput, LimitExceeded
 from tidings.messaging.email import OutboundEmail, parse_addresses
 from tidings.messaging.email_content import render_email
 from tidings.messaging.languages import check_language_code
-from tidings.messaging.types import TransactionalMessage
+from tidings.messaging.types import Layout, TransactionalMessage
 from tidings.people import Person
 from tidings.workspaces import Workspace
 
@@ -21,6 +22,7 @@ __all__ = ["MAX_TEST_RECIPIENTS", "TEST_DELIVERY_ID", "compose_test_emails"]
 MAX_TEST_RECIPIENTS = 25
 TEST_DELIVERY_ID = "unsent"
 _SUBJECT_PREFIX = "[TEST] "
+_NO_SNIPPETS: Mapping[str, str] = {}
 
 
 def compose_test_emails(
@@ -32,6 +34,8 @@ def compose_test_emails(
     message_data: dict[str, Any],
     is_subject_prefixed: bool,
     language: str | None = None,
+    snippets: Mapping[str, str] = _NO_SNIPPETS,
+    layout: Layout | None = None,
     base_url: str,
     now: datetime,
 ) -> list[OutboundEmail]:
@@ -49,7 +53,15 @@ def compose_test_emails(
         raise InvalidInput(f"language: the template has no {language!r} variant", field="language")
     request = {"message_data": message_data, "tracked": False, "language": language}
     email = render_email(
-        TEST_DELIVERY_ID, request, workspace=workspace, person=person, template=template, base_url=base_url, now=now
+        TEST_DELIVERY_ID,
+        request,
+        workspace=workspace,
+        person=person,
+        template=template,
+        snippets=snippets,
+        layout=layout,
+        base_url=base_url,
+        now=now,
     )
     subject = _SUBJECT_PREFIX + email.subject if is_subject_prefixed else email.subject
     test = dataclasses.replace(email, subject=subject, bcc=None, unsubscribe_url=None)

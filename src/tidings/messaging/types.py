@@ -12,6 +12,7 @@ __all__ = [
     "DeliveryChannel",
     "DeliverySource",
     "DeliveryStatus",
+    "Layout",
     "TransactionalMessage",
     "TransactionalSettings",
 ]
@@ -59,6 +60,19 @@ class TransactionalSettings:
     # once the subscription center is enabled, only people subscribed to it (and to the channel)
     # receive the message. A topic replaces `send_to_unsubscribed` as the template's default.
     topic_id: int | None = None
+    # The layout the email body is wrapped in; None sends the body as it is.
+    layout_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """HTML around an email's body, which goes where the layout says `{{content}}`."""
+
+    id: int
+    name: str
+    html: str
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,6 +132,7 @@ class Snippet:
 
     name: str
     value: str
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
