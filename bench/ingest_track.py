@@ -3,8 +3,9 @@
 Creates a scratch database (SQLite in a temporary directory, or a scratch PostgreSQL database) and
 a workspace, starts `tidings serve` on a free port, and sends a fixed number of Track API v1 calls
 over keep-alive connections. Prints one line per figure (STYLE rule 16): accepted calls/s, request
-latency p50 and p99, processed calls/s (until the processor has applied the whole log) and the
-server's peak RSS.
+latency p50 and p99, processed calls/s (until the processor has applied the whole log), the
+server's peak RSS, and the CPU time per call of the API and worker processes (steadier than the
+rates when other work shares the machine). `--profile DIR` samples them with py-spy.
 
     .venv/bin/python bench/ingest_track.py                      # SQLite, 60,000 calls, 64 connections
     .venv/bin/python bench/ingest_track.py --db postgres --calls 100000 --procs 2
@@ -23,6 +24,8 @@ from pathlib import Path
 from _harness import (
     DEFAULT_POSTGRES_URL,
     HOST,
+    child_pids,
+    cpu_seconds,
     create_workspace,
     encode_request,
     figure,
@@ -33,6 +36,7 @@ from _harness import (
     report_failures,
     run_load,
     running_server,
+    sampling_profiles,
     scratch_database,
     serve_command,
     server_peak_rss_mb,
@@ -62,25 +66,28 @@ def main() -> int:
         ready = encode_request("GET", "/auth", host=f"{HOST}:{port}", authorization=authorization, body=None)
         wait_until_ready(server, port=port, request=ready)
         note(f"server pid {server.pid} on port {port}; {args.calls} calls over {args.connections} connections")
+        processes = {"api": server.pid} | {f"worker{i}": pid for i, pid in enumerate(child_pids(server.pid))}
 
-        started_at, result = run_load(
-            build_requests,
-            {
-                "people": args.people,
-                "identify_share": args.identify_share,
-                "host": f"{HOST}:{port}",
-                "authorization": authorization,
-            },
-            port=port,
-            connections=args.connections,
-            procs=args.procs,
-            total=args.calls,
-            seed=args.seed,
-        )
-        load_seconds = result.finished_at - started_at
-        note(f"load phase {load_seconds:.2f} s; waiting for the processor")
-        processed_at = wait_until_applied(database_url)
+        with sampling_profiles(processes, directory=args.profile):
+            started_at, result = run_load(
+                build_requests,
+                {
+                    "people": args.people,
+                    "identify_share": args.identify_share,
+                    "host": f"{HOST}:{port}",
+                    "authorization": authorization,
+                },
+                port=port,
+                connections=args.connections,
+                procs=args.procs,
+                total=args.calls,
+                seed=args.seed,
+            )
+            load_seconds = result.finished_at - started_at
+            note(f"load phase {load_seconds:.2f} s; waiting for the processor")
+            processed_at = wait_until_applied(database_url)
         peak_rss_mb = server_peak_rss_mb(server.pid)
+        cpu_used = {name: cpu_seconds(pid) for name, pid in processes.items()}
 
     backend = args.db
     accepted = len(result.latencies)
@@ -90,6 +97,8 @@ def main() -> int:
     figure("track_latency_p99", percentile(latencies, 0.99) * 1000, "ms", backend, host)
     figure("track_processed", accepted / (processed_at - started_at), "calls/s", backend, host)
     figure("track_server_peak_rss", peak_rss_mb, "MB", backend, host)
+    for name, seconds in cpu_used.items():
+        figure(f"track_{name}_cpu", seconds / accepted * 1e6, "us/call", backend, host)
     return 1 if report_failures(result, total=args.calls, what="calls") else 0
 
 
@@ -112,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers", type=int, default=1, help="worker processes of `tidings serve` (0: processor in the API process)"
     )
+    parser.add_argument("--profile", type=Path, help="write py-spy samples of each server process here")
     return parser
 
 
