@@ -101,11 +101,11 @@ TIMED = {
 def more_segments() -> list[dict[str, Any]]:
     """45 more, to make 50 live segments over what the Pipelines mix changes."""
     found = [attribute("plan", "eq", plan) for plan in ("free", "starter", "enterprise")]
-    found += [attribute("country", "eq", country) for country in ("US", "CA", "GB", "DE", "FR", "BR", "IN", "JP")]
+    found += [attribute("country", "eq", country) for country in ("US", "CA", "GB", "DE", "FR", "BR", "IN", "JP", "AU", "MX")]
     found += [attribute("logins", "gt", n) for n in (100, 300, 500, 700, 900)]
     for name in ("Product Viewed", "Product Added", "Checkout Started", "Order Completed", "Signed In"):
         found += [activity(name, days=7), activity(name, days=30, at_least=2)]
-    found += [activity(page, kind="page", days=14) for page in ("Pricing", "Checkout", "Docs")]
+    found += [activity(page, kind="page", days=14) for page in ("Home", "Pricing", "Docs", "Blog", "Checkout", "Account")]
     found += [
         attribute("last_login", "ts_after_relative", 1, direction="ago"),
         attribute("last_login", "ts_before_relative", 60, direction="ago"),
