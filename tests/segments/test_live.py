@@ -6,10 +6,12 @@ from typing import Any
 
 import httpx
 
+from tests.api.test_pipelines import send
 from tests.factories.track import TrackDriver, app_auth
 from tidings.clock import ManualClock, to_unix
 
 PRO = {"type": "attribute", "field": "plan", "operator": "eq", "value": "pro"}
+PLATFORM_IOS = {"type": "attribute", "field": "platform", "operator": "eq", "value": "ios"}
 
 
 async def create(track: TrackDriver, conditions: Any, name: str = "Pro") -> httpx.Response:
@@ -171,3 +173,40 @@ async def test_deleting_a_person_takes_them_out(track: TrackDriver) -> None:
     await track.processed()
 
     assert await members(track, segment_id) == []
+
+
+async def test_an_identify_that_merges_anonymous_activity_moves_the_person(track: TrackDriver, clock: ManualClock) -> None:
+    browsed_twice = await built(track, {"type": "event", "name": "Browsed", "count": {"op": "at_least", "n": 2}}, name="Browsers")
+    on_ios = await built(track, {"type": "device", "filters": [PLATFORM_IOS]}, name="iOS")
+    at_acme = await built(track, {"type": "relationship", "object_type_id": 3}, name="Acme people")
+    await track.identify("1", plan="free")
+    await track.processed()
+    clock.advance(minutes=1)  # the person is no longer new: only what each call changes is re-evaluated
+
+    for _ in range(2):
+        await send(track, "track", {"anonymousId": "anon-1", "event": "Browsed"})
+    await send(track, "track", {"anonymousId": "anon-1", "event": "Application Opened", "context": {"device": {"token": "tok", "type": "ios"}}})
+    response = await track.entities(
+        {"type": "object", "identifiers": {"object_type_id": "3", "object_id": "acme"}, "action": "identify_anonymous", "anonymous_id": "anon-1"}
+    )
+    assert response.status_code == 200, response.text
+    await track.processed()
+    clock.advance(minutes=1)
+    await send(track, "identify", {"userId": "1", "anonymousId": "anon-1"})
+    await track.processed()
+
+    assert await members(track, browsed_twice) == ["1"]
+    assert await members(track, on_ios) == ["1"]
+    assert await members(track, at_acme) == ["1"]
+
+
+async def test_anonymous_activity_just_after_the_merge_moves_the_person(track: TrackDriver, clock: ManualClock) -> None:
+    browsed = await built(track, {"type": "event", "name": "Browsed"}, name="Browsers")
+    await send(track, "identify", {"userId": "1", "anonymousId": "anon-1"})
+    await track.processed()
+    clock.advance(minutes=1)
+
+    await send(track, "track", {"anonymousId": "anon-1", "event": "Browsed"})
+    await track.processed()
+
+    assert await members(track, browsed) == ["1"]

@@ -18,7 +18,7 @@ from tidings.people.errors import (
     ObjectTypeNotFound,
     PersonNotFound,
 )
-from tidings.people.anonymous import ANONYMOUS_RETENTION
+from tidings.people.anonymous import ANONYMOUS_RETENTION, anonymous_merge, late_joiner
 from tidings.people.events import (
     EventRun,
     merge_anonymous_events,
@@ -87,6 +87,7 @@ __all__ = [
     "PersonNotFound",
     "PersonRelationship",
     "ResolvedRef",
+    "anonymous_merge",
     "delete_anonymous_device",
     "delete_device",
     "delete_object",
@@ -99,6 +100,7 @@ __all__ = [
     "identify",
     "identify_object",
     "is_unsubscribed",
+    "late_joiner",
     "list_activities",
     "list_anonymous_events",
     "list_anonymous_devices",

@@ -10,13 +10,18 @@ from tidings.people import queries
 from tidings.people.types import IdentifierKind, Person, ResolvedRef
 from tidings.workspaces import Workspace
 
-__all__ = ["ANONYMOUS_LATE_WINDOW", "ANONYMOUS_RETENTION", "late_joiner"]
+__all__ = ["ANONYMOUS_LATE_WINDOW", "ANONYMOUS_RETENTION", "anonymous_merge", "late_joiner"]
 
 # Anonymous events that arrive up to 5 minutes after the identify that merged their anonymous id
 # still join the person; after that the anonymous id cannot be reused.
 ANONYMOUS_LATE_WINDOW = timedelta(minutes=5)
 # Unmerged anonymous events (and devices) are kept 30 days.
 ANONYMOUS_RETENTION = timedelta(days=30)
+
+
+def anonymous_merge(conn: Connection, workspace: Workspace, *, anonymous_id: str) -> tuple[str, datetime] | None:
+    """The cio_id of the person an anonymous id was merged into, and when; None if it never was."""
+    return queries.find_anonymous_merge(conn, workspace_id=workspace.id, anonymous_id=anonymous_id)
 
 
 def late_joiner(conn: Connection, workspace: Workspace, *, anonymous_id: str, now: datetime) -> Person | None:

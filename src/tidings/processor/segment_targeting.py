@@ -1,5 +1,12 @@
 """Which live segments a message can move its people in or out of, re-evaluated in the same
-transaction as the change."""
+transaction as the change.
+
+Most messages change one person, or a few named in the call. Two change more: an object's new
+attributes, or its deletion, can move everyone related to it, so those people are held before the
+change (a deletion takes the relationships with it) and re-evaluated together after it. An
+identify that merges an anonymous id brings the person events, devices and relationships of any
+name, so every segment is re-evaluated for them, once.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +18,12 @@ from tidings import people, segments
 from tidings.log import (
     ChangeSegment,
     DeleteDevice,
+    DeleteObject,
     Identify,
     IdentifyObject,
     Merge,
     Message,
+    ObjectRef,
     Page,
     PersonRef,
     Relate,
@@ -25,18 +34,38 @@ from tidings.log import (
     UnrelateObject,
     UpsertDevice,
 )
-from tidings.processor.references import EVENT_TYPES, resolve
+from tidings.people import ObjectKey
+from tidings.processor.references import EVENT_TYPES, object_key, resolve
 from tidings.workspaces import Workspace
+
+__all__ = ["ObjectChange", "before_change", "refresh_segments"]
+
+# An object before a message changes it, and for a deletion the people related to it.
+ObjectChange = tuple[people.Object, segments.Cohort | None]
+
+
+def before_change(
+    conn: Connection, workspace: Workspace, message: Message, live: list[segments.LiveSegment]
+) -> ObjectChange | None:
+    """What must be read before a message is applied for `refresh_segments` to see whom it
+    changed: an object whose attributes may change or that is deleted, and whom it relates."""
+    return _object_before(conn, workspace, message, live) if live else None
 
 
 def refresh_segments(
-    conn: Connection, workspace: Workspace, message: Message, live: list[segments.LiveSegment], *, now: datetime
+    conn: Connection,
+    workspace: Workspace,
+    message: Message,
+    live: list[segments.LiveSegment],
+    *,
+    now: datetime,
+    before: ObjectChange | None = None,
 ) -> None:
     """Move the people a message changed in or out of the live segments whose conditions read what
-    it changed, in the same transaction as the change."""
+    it changed, in the same transaction as the change (after it; `before` from `before_change`)."""
     if not live:
         return
-    for ref, touched in _touches(message, workspace):
+    for ref, touched in _touches(conn, message, workspace, now=now):
         person = people.find_person(conn, workspace_id=workspace.id, ref=resolve(ref, workspace))
         if person is None:
             continue
@@ -45,31 +74,112 @@ def refresh_segments(
         segments.refresh_person(
             conn, workspace_id=workspace.id, cio_id=person.cio_id, segments=live, touched=touched, now=now
         )
+    if before is not None:
+        cohort = _changed_object_cohort(conn, workspace, *before)
+        if cohort is not None:
+            segments.refresh_cohort(conn, workspace_id=workspace.id, cohort=cohort, segments=live, now=now)
 
 
-def _touches(message: Message, workspace: Workspace) -> list[tuple[PersonRef, segments.Reads]]:
+def _touches(conn: Connection, message: Message, workspace: Workspace, *, now: datetime) -> list[tuple[PersonRef, segments.Reads]]:
     """Who a message changed, and what about them."""
     Reads = segments.Reads
     match message:
         case Identify():
-            types = {r.object.type_id for r in message.add_relationships} | {r.type_id for r in message.delete_relationships}
+            merged = _merged_now(conn, workspace, message.anonymous_id, now=now)
+            if merged is not None:
+                return [(merged, segments.EVERYTHING)]  # events, devices, relationships of any name
+            refs = [r.object for r in message.add_relationships] + message.delete_relationships
             attributes = frozenset(name.partition(".")[0] for name in message.traits) | {"id", "email"}
-            return [(message.person, Reads(attributes=attributes, object_type_ids=frozenset(types)))]
-        case Track() | Page() | Screen() if message.person is not None:
-            return [(message.person, Reads(events=frozenset({(EVENT_TYPES[type(message)], message.name)})))]
-        case UpsertDevice() | DeleteDevice() if message.person is not None:
-            return [(message.person, Reads(has_devices=True))]
+            return [(message.person, Reads(attributes=attributes, object_type_ids=_type_ids(conn, workspace, refs)))]
+        case Track() | Page() | Screen():
+            person = message.person or _late_joiner(conn, workspace, message.anonymous_id, now=now)
+            if person is None:
+                return []
+            return [(person, Reads(events=frozenset({(EVENT_TYPES[type(message)], message.name)})))]
+        case UpsertDevice() | DeleteDevice():
+            person = message.person or _late_joiner(conn, workspace, message.anonymous_id, now=now)
+            return [] if person is None else [(person, Reads(has_devices=True))]
         case Relate() | Unrelate():
-            types = {(r.object if isinstance(r, RelatedObject) else r).type_id for r in message.objects}
-            return [(message.person, Reads(object_type_ids=frozenset(types)))]
+            refs = [r.object if isinstance(r, RelatedObject) else r for r in message.objects]
+            return [(message.person, Reads(object_type_ids=_type_ids(conn, workspace, refs)))]
         case IdentifyObject():
-            touched = Reads(object_type_ids=frozenset({message.object.type_id}))
-            return [(related.person, touched) for related in message.add_relationships]
+            touched = Reads(object_type_ids=_type_ids(conn, workspace, [message.object]))
+            joiners = (_late_joiner(conn, workspace, r.anonymous_id, now=now) for r in message.add_anonymous_relationships)
+            related = [r.person for r in message.add_relationships] + [ref for ref in joiners if ref is not None]
+            return [(ref, touched) for ref in related]
         case UnrelateObject():
-            return [(ref, Reads(object_type_ids=frozenset({message.object.type_id}))) for ref in message.people]
+            touched = Reads(object_type_ids=_type_ids(conn, workspace, [message.object]))
+            return [(ref, touched) for ref in message.people]
         case Merge():
             return [(message.primary, segments.EVERYTHING)]
         case ChangeSegment():
             touched = Reads(segment_ids=frozenset({message.segment_id}))
             return [(ref, touched) for ref in [*message.add, *message.remove]]
     return []
+
+
+def _object_before(
+    conn: Connection, workspace: Workspace, message: Message, live: list[segments.LiveSegment]
+) -> ObjectChange | None:
+    """Before an object's attributes change or it is deleted: the object, if a live segment reads
+    its type, and for a deletion the people related to it (they go with it)."""
+    match message:
+        case IdentifyObject() if message.attributes:
+            obj = people.find_object(conn, workspace, key=object_key(message.object))
+            if obj is not None and _is_read(live, obj.type_id):
+                return obj, None
+        case DeleteObject():
+            obj = people.find_object(conn, workspace, key=object_key(message.object))
+            if obj is not None and _is_read(live, obj.type_id):
+                held = segments.hold_cohort(conn, workspace_id=workspace.id, cio_object_id=obj.cio_object_id, type_id=obj.type_id)
+                return obj, held
+    return None
+
+
+def _changed_object_cohort(
+    conn: Connection, workspace: Workspace, before: people.Object, held: segments.Cohort | None
+) -> segments.Cohort | None:
+    """The people to re-evaluate after an object changed: those held before a deletion, or, when
+    an update changed the attributes, everyone related to it now."""
+    if held is not None:
+        return held
+    after = people.find_object(conn, workspace, key=ObjectKey(cio_object_id=before.cio_object_id))
+    if after is None or after.attributes == before.attributes:
+        return None
+    return segments.hold_cohort(conn, workspace_id=workspace.id, cio_object_id=after.cio_object_id, type_id=after.type_id)
+
+
+def _is_read(live: list[segments.LiveSegment], type_id: int) -> bool:
+    return any(type_id in segment.reads.object_type_ids for segment in live)
+
+
+def _type_ids(conn: Connection, workspace: Workspace, refs: list[ObjectRef]) -> frozenset[int]:
+    """The object types `refs` name; one named by cio_object_id alone has the type it was created with."""
+    found = set()
+    for ref in refs:
+        if ref.cio_object_id:
+            obj = people.find_object(conn, workspace, key=object_key(ref))
+            if obj is not None:
+                found.add(obj.type_id)
+        else:
+            found.add(ref.type_id)
+    return frozenset(found)
+
+
+def _late_joiner(conn: Connection, workspace: Workspace, anonymous_id: str | None, *, now: datetime) -> PersonRef | None:
+    """The person what an anonymous id sends now joins directly (it merged into them moments ago)."""
+    if not anonymous_id or not workspace.anonymous_merge:
+        return None
+    person = people.late_joiner(conn, workspace, anonymous_id=anonymous_id, now=now)
+    return None if person is None else PersonRef(cio_id=person.cio_id)
+
+
+def _merged_now(conn: Connection, workspace: Workspace, anonymous_id: str | None, *, now: datetime) -> PersonRef | None:
+    """The person this identify merged its anonymous id into; None if it merged nothing (a later
+    identify with the same id does not merge again)."""
+    if not anonymous_id or not workspace.anonymous_merge:
+        return None
+    merge = people.anonymous_merge(conn, workspace, anonymous_id=anonymous_id)
+    if merge is None or merge[1] != now:
+        return None
+    return PersonRef(cio_id=merge[0])

@@ -40,7 +40,7 @@ from tidings.log import (
 from tidings.people import ResolvedRef
 from tidings.processor.handlers import apply_message
 from tidings.processor.references import resolve
-from tidings.processor.segment_targeting import refresh_segments
+from tidings.processor.segment_targeting import before_change, refresh_segments
 from tidings.workspaces import Workspace, get_workspace
 
 __all__ = ["Processor"]
@@ -173,8 +173,9 @@ class Processor:
                 self._apply_entry(conn, workspace, entry, message, in_segments, now=now)
             elif in_segments:
                 # Live segments read what each message wrote, so their workspace's events are not deferred.
+                before = before_change(conn, workspace, message, in_segments)
                 apply_message(conn, workspace, message, now=now)
-                refresh_segments(conn, workspace, message, in_segments, now=now)
+                refresh_segments(conn, workspace, message, in_segments, now=now, before=before)
             else:
                 if events is not None and isinstance(message, Track) and index >= looked_up_to:
                     refs, looked_up_to = _run_people(live, start=index, workspace=workspace)
@@ -202,8 +203,9 @@ class Processor:
         context = {"workspace_id": workspace.id, "seq": entry.seq}
         try:
             with savepoint(conn):
+                before = before_change(conn, workspace, message, live)
                 apply_message(conn, workspace, message, now=now)
-                refresh_segments(conn, workspace, message, live, now=now)
+                refresh_segments(conn, workspace, message, live, now=now, before=before)
         except TidingsError as exc:
             logger.info("message not applied: %s", exc, extra=context)
         except (OperationalError, InterfaceError):

@@ -36,12 +36,14 @@ from tidings.segments.definitions import Segment, SegmentKind, SegmentState
 from tidings.segments.errors import InvalidCondition
 from tidings.segments.evaluate import evaluate, next_change
 from tidings.segments.build import build_segment
+from tidings.segments.cohort import Cohort, hold_cohort, refresh_cohort
 from tidings.segments.live import (
     EVERYTHING,
     LiveSegment,
     create_data_segment,
     live_segments,
     recheck_messages,
+    refresh_people,
     refresh_person,
     run_due_rechecks,
     update_data_segment,
@@ -92,6 +94,7 @@ __all__ = [
     "AttributeCondition",
     "ChangeCursor",
     "ChangeKind",
+    "Cohort",
     "Condition",
     "Count",
     "CountOp",
@@ -138,6 +141,7 @@ __all__ = [
     "evaluate",
     "find_segment",
     "forget_membership_changes_before",
+    "hold_cohort",
     "list_member_identifiers",
     "list_person_segments",
     "list_segments",
@@ -152,6 +156,8 @@ __all__ = [
     "parse_condition",
     "read_membership_changes",
     "recheck_messages",
+    "refresh_cohort",
+    "refresh_people",
     "refresh_person",
     "related_cio_ids",
     "remove_from_segment",

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.expression import Select
 
 from tidings.segments import rebuild, rechecks, storage
 from tidings.segments.compile import compile_condition
@@ -53,18 +55,30 @@ def build_segment(conn: Connection, *, workspace_id: int, segment: Segment, now:
     return ready
 
 
-def schedule_rechecks(conn: Connection, *, workspace_id: int, segment_id: int, condition: Condition, now: datetime) -> None:
-    """Replace a segment's re-checks with everyone's next_change at `now`: in one statement, or,
-    for a condition SQL cannot place the instants of, in batches of people in Python."""
-    rechecks.clear_segment_rechecks(conn, workspace_id=workspace_id, segment_id=segment_id)
+def schedule_rechecks(
+    conn: Connection,
+    *,
+    workspace_id: int,
+    segment_id: int,
+    condition: Condition,
+    now: datetime,
+    among: Select[Any] | None = None,
+) -> None:
+    """Replace a segment's re-checks (of the people `among`, a query of cio_ids, if given) with
+    their next_change at `now`: in one statement, or, for a condition SQL cannot place the
+    instants of, in batches of people in Python."""
+    rechecks.clear_segment_rechecks(conn, workspace_id=workspace_id, segment_id=segment_id, among=among)
     reads = condition_reads(condition)
     if not reads.is_time_dependent:
         return
     try:
-        due = due_rechecks(condition, workspace_id=workspace_id, segment_id=segment_id, now=now, dialect=conn.dialect.name)
+        due = due_rechecks(
+            condition, workspace_id=workspace_id, segment_id=segment_id, now=now, dialect=conn.dialect.name, among=among
+        )
     except InstantsUnknown:
         after = None
-        while cio_ids := workspace_cio_ids(conn, workspace_id=workspace_id, after_cio_id=after, limit=_PEOPLE_PER_PASS):
+        page = {"workspace_id": workspace_id, "limit": _PEOPLE_PER_PASS, "among": among}
+        while cio_ids := workspace_cio_ids(conn, after_cio_id=after, **page):
             people_facts = load_people_facts(conn, workspace_id=workspace_id, cio_ids=cio_ids, needs=reads)
             changes = {(segment_id, c): next_change(condition, facts, now=now) for c, facts in people_facts.items()}
             rechecks.write_rechecks(conn, workspace_id=workspace_id, changes={k: v for k, v in changes.items() if v is not None})

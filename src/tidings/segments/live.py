@@ -28,7 +28,7 @@ from tidings.segments.definitions import Segment, SegmentKind, SegmentState
 from tidings.segments.evaluate import evaluate, next_change
 from tidings.segments.matchtime import matchtime
 from tidings.segments.membership import change_memberships
-from tidings.segments.queries import load_people_facts, load_person_facts
+from tidings.segments.queries import load_people_facts
 from tidings.segments.reads import condition_reads
 from tidings.segments.types import PersonFacts, Reads
 from tidings.segments.validation import parse_condition, validate_segment_references
@@ -39,6 +39,8 @@ __all__ = [
     "create_data_segment",
     "live_segments",
     "recheck_messages",
+    "affected_segments",
+    "refresh_people",
     "refresh_person",
     "run_due_rechecks",
     "update_data_segment",
@@ -137,21 +139,41 @@ def refresh_person(
     conn: Connection, *, workspace_id: int, cio_id: str, segments: Sequence[LiveSegment], touched: Reads, now: datetime
 ) -> None:
     """Re-evaluate the segments `touched` can affect for one person, recording entries and exits."""
+    refresh_people(conn, workspace_id=workspace_id, cio_ids=[cio_id], segments=segments, touched=touched, now=now)
+
+
+def refresh_people(
+    conn: Connection,
+    *,
+    workspace_id: int,
+    cio_ids: Sequence[str],
+    segments: Sequence[LiveSegment],
+    touched: Reads,
+    now: datetime,
+) -> None:
+    """`refresh_person` for a batch of people a change touched alike, a few statements per 500
+    people; people who no longer exist are skipped (their deletion removed their memberships)."""
     affected = {live.segment.id for live in segments if live.is_touched_by(touched)}
-    if not affected:
+    if not affected or not cio_ids:
         return
-    evaluated = [live for live in segments if live.segment.id in affected or live.reads.segment_ids & affected]
-    facts = load_person_facts(conn, workspace_id=workspace_id, cio_id=cio_id, needs=_needs(evaluated))
-    if facts is None:
-        return  # deleted: the deletion removed their memberships
+    evaluated = affected_segments(segments, affected)
+    people_facts = load_people_facts(conn, workspace_id=workspace_id, cio_ids=cio_ids, needs=_needs(evaluated))
+    if not people_facts:
+        return
     current = (
-        rechecks.person_rechecks(conn, workspace_id=workspace_id, cio_ids=[cio_id])
+        rechecks.person_rechecks(conn, workspace_id=workspace_id, cio_ids=list(people_facts))
         if any(live.reads.is_time_dependent for live in evaluated)
         else {}
     )
     pending = _Pending()
-    pending.evaluate(evaluated, facts, due=affected, current=current, now=now)
+    for facts in people_facts.values():
+        pending.evaluate(evaluated, facts, due=affected, current=current, now=now)
     pending.write(conn, workspace_id, segments, now=now)
+
+
+def affected_segments(segments: Sequence[LiveSegment], affected: set[int]) -> list[LiveSegment]:
+    """The `affected` segments and those naming one of them, in evaluation order."""
+    return [live for live in segments if live.segment.id in affected or live.reads.segment_ids & affected]
 
 
 def run_due_rechecks(conn: Connection, *, now: datetime, limit: int = 500) -> int:
@@ -164,7 +186,7 @@ def run_due_rechecks(conn: Connection, *, now: datetime, limit: int = 500) -> in
     for workspace_id, wanted in by_workspace.items():
         segments = live_segments(conn, workspace_id=workspace_id)
         due_ids = set().union(*wanted.values())
-        evaluated = [live for live in segments if live.segment.id in due_ids or live.reads.segment_ids & due_ids]
+        evaluated = affected_segments(segments, due_ids)
         if not evaluated:
             continue  # the segments were deleted or are being rebuilt
         cio_ids = sorted(wanted)

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.expression import FromClause
+from sqlalchemy.sql.expression import FromClause, Select
 
 from tidings.db.schema import deliveries, delivery_reports, devices, events, objects, people, relationships, segment_members
 from tidings.people import Device, EventType, Object, PersonRelationship
@@ -83,8 +83,17 @@ def load_people_facts(
     return found
 
 
-def related_cio_ids(conn: Connection, *, workspace_id: int, type_id: int | None, object_id: str | None, cio_object_id: str | None) -> list[str]:
-    """The people related to an object (named by cio_object_id, or by type and object_id)."""
+def related_cio_ids(
+    conn: Connection,
+    *,
+    workspace_id: int,
+    type_id: int | None,
+    object_id: str | None,
+    cio_object_id: str | None,
+    limit: int | None = None,
+) -> list[str]:
+    """The people related to an object (named by cio_object_id, or by type and object_id), in
+    cio_id order; the first `limit` of them, if given."""
     thing = objects.c
     if cio_object_id:
         named = thing.cio_object_id == cio_object_id
@@ -99,15 +108,21 @@ def related_cio_ids(conn: Connection, *, workspace_id: int, type_id: int | None,
         )
         .where(relationships.c.workspace_id == workspace_id, named)
         .order_by(relationships.c.cio_id)
+        .limit(limit)
     )
     return list(conn.execute(statement).scalars())
 
 
-def workspace_cio_ids(conn: Connection, *, workspace_id: int, after_cio_id: str | None, limit: int) -> list[str]:
-    """A page of the workspace's people, in cio_id order, after `after_cio_id`."""
+def workspace_cio_ids(
+    conn: Connection, *, workspace_id: int, after_cio_id: str | None, limit: int, among: Select[Any] | None = None
+) -> list[str]:
+    """A page of the workspace's people (of `among`, a query of cio_ids, if given), in cio_id
+    order, after `after_cio_id`."""
     statement = select(people.c.cio_id).where(people.c.workspace_id == workspace_id).order_by(people.c.cio_id).limit(limit)
     if after_cio_id is not None:
         statement = statement.where(people.c.cio_id > after_cio_id)
+    if among is not None:
+        statement = statement.where(people.c.cio_id.in_(among))
     return list(conn.execute(statement).scalars())
 
 

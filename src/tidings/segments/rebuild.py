@@ -2,7 +2,8 @@
 statements however many people there are.
 
 The matching people go once into a temporary table (the condition is evaluated once); exits and
-entries are then each an anti-join against it, written as feed rows, activity lines and the
+entries are then each an anti-join against it (for a build, over everyone; when an object several
+people are related to changes, over those people only), written as feed rows, activity lines and the
 membership change itself, with INSERT ... SELECT. Nothing is read back into Python.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import Column, MetaData, String, Table, cast, delete, exists, insert, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.expression import ColumnElement, Select
 
 from tidings.db.schema import activities, people, segment_changes, segment_members
 from tidings.db.types import UtcDateTime
@@ -39,16 +40,29 @@ def collect_matches(conn: Connection, *, matching: ColumnElement[bool]) -> None:
 
 
 def move_members(
-    conn: Connection, *, workspace_id: int, segment: Segment, now: datetime, entered_activity: str, exited_activity: str
+    conn: Connection,
+    *,
+    workspace_id: int,
+    segment: Segment,
+    now: datetime,
+    entered_activity: str,
+    exited_activity: str,
+    among: Select[Any] | None = None,
 ) -> tuple[int, int]:
     """Make the segment's members exactly the collected matches; returns (entered, exited).
 
-    Every change gets a feed row (matchtime: the build's time) and an activity line.
+    With `among` (a query of cio_ids), only those people are moved: the matches must have been
+    collected among them, and other members stay. Every change gets a feed row (matchtime: `now`)
+    and an activity line.
     """
     member = segment_members.c
-    of_segment = (member.workspace_id == workspace_id, member.segment_id == segment.id)
+    of_segment: tuple[ColumnElement[bool], ...] = (member.workspace_id == workspace_id, member.segment_id == segment.id)
+    if among is not None:
+        of_segment += (member.cio_id.in_(among),)
     leaving = select(member.cio_id.label("cio_id")).where(*of_segment, ~exists().where(_MATCHES.c.cio_id == member.cio_id))
-    joining = select(_MATCHES.c.cio_id.label("cio_id")).where(~exists().where(*of_segment, member.cio_id == _MATCHES.c.cio_id))
+    joining = select(_MATCHES.c.cio_id.label("cio_id")).where(
+        ~exists().where(*of_segment[:2], member.cio_id == _MATCHES.c.cio_id)
+    )
     when = literal(now, UtcDateTime)
 
     def record(people_changing: Any, kind: ChangeKind, activity: str) -> None:

@@ -88,11 +88,15 @@ def take_due_rechecks(conn: Connection, *, now: datetime, limit: int) -> list[tu
     return sorted((w, s, c) for w, s, c in taken)
 
 
-def clear_segment_rechecks(conn: Connection, *, workspace_id: int, segment_id: int) -> None:
-    """Cancel every re-check of a segment (before a build schedules them again, or a deletion)."""
-    conn.execute(
-        delete(segment_rechecks).where(segment_rechecks.c.workspace_id == workspace_id, segment_rechecks.c.segment_id == segment_id)
-    )
+def clear_segment_rechecks(
+    conn: Connection, *, workspace_id: int, segment_id: int, among: Select[Any] | None = None
+) -> None:
+    """Cancel every re-check of a segment (before a build schedules them again, or a deletion),
+    or those of the people `among` (a query of cio_ids)."""
+    where = [segment_rechecks.c.workspace_id == workspace_id, segment_rechecks.c.segment_id == segment_id]
+    if among is not None:
+        where.append(segment_rechecks.c.cio_id.in_(among))
+    conn.execute(delete(segment_rechecks).where(*where))
 
 
 def insert_rechecks(conn: Connection, rows: Select[Any]) -> None:

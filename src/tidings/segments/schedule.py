@@ -56,14 +56,24 @@ class InstantsUnknown(Exception):
 
 
 def due_rechecks(
-    condition: Condition, *, workspace_id: int, segment_id: int, now: datetime, dialect: str
+    condition: Condition,
+    *,
+    workspace_id: int,
+    segment_id: int,
+    now: datetime,
+    dialect: str,
+    among: Select[Any] | None = None,
 ) -> Select[Any] | None:
     """A query of (workspace_id, segment_id, cio_id, due_at): each person's next_change, for the
-    people who have one; None when the condition does not depend on time. Raises InstantsUnknown."""
+    people who have one (of `among`, a query of cio_ids, if given); None when the condition does
+    not depend on time. Raises InstantsUnknown."""
     sql = json_sql(dialect)
     parts = _Instants(ConditionCompiler(sql, workspace_id=workspace_id, now=now, memberships=None)).of(condition)
     if not parts:
         return None
+    if among is not None:
+        # In each part, so each reads only those people's rows.
+        parts = [part.where(part.selected_columns.cio_id.in_(among)) for part in parts]
     every = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
     now_micros = (now - EPOCH) // timedelta(microseconds=1)
     return (
