@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.factories.segments import device, event, facts, related
-from tidings.segments import PersonFacts
+from tidings.segments import DeliveryFact, PersonFacts
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 NOW_UNIX = int(NOW.timestamp())
@@ -179,6 +179,13 @@ def _other_cases() -> list[Case]:
         related("globex", attributes={"plan": "free"}, relationship={"role": "admin"}),
         related("course", type_id=2, attributes={"subject": "calculus"}),
     ))
+    at = NOW_UNIX - DAY
+    reader = facts(deliveries=(
+        DeliveryFact("email", 1, {"sent": at, "delivered": at, "opened": at}),
+        DeliveryFact("email", 2, {"sent": at, "clicked": at}, ("https://x.com/promo?a=1", "https://shop.test/cart")),
+        DeliveryFact("sms", 1, {"sent": at, "failed": at}),
+    ))
+    email = {"type": "message", "channel": "email"}
     table: list[tuple[str, dict[str, Any], PersonFacts, bool]] = [
         ("device exists", {"type": "device"}, phone, True),
         ("device none", {"type": "device"}, facts(), False),
@@ -196,11 +203,28 @@ def _other_cases() -> list[Case]:
         ("relationship object id", {"type": "relationship", "object_type_id": 1, "object_filters": [attr("object_id", "eq", "GLOBEX")]}, member, True),
         ("relationship type filter", {"type": "relationship", "object_type_id": 1, "object_filters": [attr("subject", "exists")]}, member, False),
         ("relationship absent", {"type": "relationship", "object_type_id": 2, "exists": False}, member, False),
+        ("relationship absent of a type", {"type": "relationship", "object_type_id": 3, "exists": False}, member, True),
+        ("relationship attribute", {"type": "relationship", "object_type_id": 1, "relationship_filters": [attr("role", "eq", "ADMIN")]}, member, True),
+        ("device absent with filters", {"type": "device", "exists": False, "filters": [attr("platform", "eq", "windows")]}, phone, True),
         ("segment in", {"type": "segment", "segment_id": 3}, facts(segment_ids=frozenset({3})), True),
         ("segment not in", {"type": "segment", "segment_id": 3, "in": False}, facts(segment_ids=frozenset({4})), True),
         ("message sent", {"type": "message", "channel": "email", "metric": "sent"}, facts(), False),
         ("message never sent", {"type": "message", "channel": "email", "metric": "sent", "negated": True}, facts(), True),
         ("message at most 0", {"type": "message", "channel": "sms", "metric": "delivered", "count": {"op": "at_most", "n": 0}}, facts(), True),
+        ("message opened", {**email, "metric": "opened"}, reader, True),
+        ("message never opened, opened", {**email, "metric": "opened", "negated": True}, reader, False),
+        ("message of a transactional message", {**email, "metric": "opened", "message": {"transactional_message_id": 2}}, reader, False),
+        ("message of its transactional message", {**email, "metric": "clicked", "message": {"transactional_message_id": 2}}, reader, True),
+        ("message of a campaign counts no delivery yet", {**email, "metric": "sent", "message": {"campaign_id": 3}}, reader, False),
+        ("message count at least 2", {**email, "metric": "sent", "count": {"op": "at_least", "n": 2}}, reader, True),
+        ("message count exactly 3", {**email, "metric": "sent", "count": {"op": "exactly", "n": 3}}, reader, False),
+        ("message other channel", {"type": "message", "channel": "push", "metric": "sent"}, reader, False),
+        ("message sms failed", {"type": "message", "channel": "sms", "metric": "failed"}, reader, True),
+        ("message human opens are every open", {**email, "metric": "opened", "human_only": True}, reader, True),
+        ("message link contains", {**email, "metric": "clicked", "link": {"op": "contains", "url": "PROMO"}}, reader, True),
+        ("message link matches is whole", {**email, "metric": "clicked", "link": {"op": "matches", "url": "https://x.com/promo"}}, reader, False),
+        ("message link matches wildcard", {**email, "metric": "clicked", "link": {"op": "matches", "url": "https://x.com/promo*"}}, reader, True),
+        ("message link needs the click", {**email, "metric": "opened", "link": {"op": "contains", "url": "cart"}}, reader, False),
         ("and", {"type": "and", "children": [attr("a", "exists"), attr("b", "exists")]}, with_attributes(a=1), False),
         ("or", {"type": "or", "children": [attr("a", "exists"), attr("b", "exists")]}, with_attributes(a=1), True),
         ("not", {"type": "not", "child": attr("a", "exists")}, with_attributes(a=1), False),

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sqlalchemy.engine import Connection
 
 from tests.api.test_pipelines import send
 from tests.factories.track import TrackDriver, app_auth
+from tidings import segments
 from tidings.clock import ManualClock, to_unix
 
 PRO = {"type": "attribute", "field": "plan", "operator": "eq", "value": "pro"}
@@ -210,3 +212,40 @@ async def test_anonymous_activity_just_after_the_merge_moves_the_person(track: T
     await track.processed()
 
     assert await members(track, browsed) == ["1"]
+
+
+async def test_time_moves_people_in_as_well_as_out(track: TrackDriver, clock: ManualClock) -> None:
+    """Each time-based rule, with nothing but the clock moving: a value ageing past "before N days
+    ago", an event leaving its window, a profile coming of age for "not performed in N days", a
+    date coming within "before N days from now"."""
+    now = to_unix(clock.now())
+    await track.identify("dormant", last_login=now - 29 * 86400)
+    await track.identify("buyer")
+    await track.event("buyer", "purchase", timestamp=now - 6 * 86400)
+    await track.identify("newcomer")
+    await track.identify("trial", trial_ends=now + 5 * 86400)
+    await track.processed()
+    dormant = await built(track, {"type": "attribute", "field": "last_login", "operator": "ts_before_relative", "value": 30, "direction": "ago"}, name="Dormant")
+    weekly = await built(track, {"type": "event", "name": "purchase", "window": {"within_days": 7}}, name="Bought this week")
+    idle = await built(track, {"type": "event", "name": "purchase", "performed": False, "window": {"within_days": 14}}, name="No purchase lately")
+    ending = await built(track, {"type": "attribute", "field": "trial_ends", "operator": "ts_before_relative", "value": 3, "direction": "from_now"}, name="Trial ending")
+    assert [await members(track, s) for s in (dormant, weekly, idle, ending)] == [[], ["buyer"], [], []]
+
+    clock.advance(days=1, seconds=1)
+    await track.services.segments.run_once()
+    assert [await members(track, s) for s in (dormant, weekly, idle, ending)] == [["dormant"], [], [], []]
+
+    clock.advance(days=1)
+    await track.services.segments.run_once()
+    assert await members(track, ending) == ["trial"]
+
+    clock.advance(days=12)
+    await track.services.segments.run_once()
+    assert await members(track, idle) == ["buyer", "dormant", "newcomer", "trial"]  # its purchase is 20 days old
+    assert await members(track, weekly) == []
+
+    def read(conn: Connection) -> list[segments.MembershipChange]:
+        return segments.read_membership_changes(conn, after=segments.ChangeCursor(), limit=100)
+
+    (entry,) = [c for c in await track.services.db.read(read) if c.segment_id == dormant]
+    assert abs(to_unix(entry.matchtime) - (now + 86400)) <= 1  # when last_login turned 30 days old
