@@ -8,11 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import Connection
 
 from tests.api.test_pipelines import send
 from tests.factories.track import TrackDriver
-from tests.segments.test_live import built, members
+from tests.segments.test_live import built, feed, members
 from tidings import segments
 from tidings.clock import ManualClock, to_unix
 from tidings.segments import cohort
@@ -81,10 +80,7 @@ async def test_the_change_feed_gets_each_entry_with_its_matchtime(track: TrackDr
 
     await entities(track, obj("identify", attributes={"plan": "enterprise"}))
 
-    def read(conn: Connection) -> list[segments.MembershipChange]:
-        return segments.read_membership_changes(conn, after=segments.ChangeCursor(), limit=100)
-
-    changes = [c for c in await track.services.db.read(read) if c.segment_id == enterprise]
+    changes = await feed(track, enterprise)
     assert [(c.kind, c.at, c.matchtime) for c in changes] == [(segments.ChangeKind.ENTERED, clock.now(), clock.now())] * 2
 
 

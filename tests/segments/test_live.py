@@ -26,6 +26,20 @@ async def members(track: TrackDriver, segment_id: int) -> list[str]:
     return sorted((await track.app_get(f"/v1/segments/{segment_id}/membership")).json()["ids"])
 
 
+async def feed(track: TrackDriver, segment_id: int) -> list[segments.MembershipChange]:
+    """The change feed's entries and exits of one segment of the test's workspace."""
+
+    def read_all(conn: Connection) -> list[segments.MembershipChange]:
+        found, cursor = [], segments.ChangeCursor()
+        while page := segments.read_membership_changes(conn, after=cursor, limit=500):
+            found += page
+            cursor = page[-1].cursor
+        return found
+
+    workspace_id = track.workspace.workspace.id
+    return [c for c in await track.services.db.read(read_all) if (c.workspace_id, c.segment_id) == (workspace_id, segment_id)]
+
+
 async def built(track: TrackDriver, conditions: Any, name: str = "Pro") -> int:
     response = await create(track, conditions, name)
     assert response.status_code == 200, response.text
@@ -244,8 +258,5 @@ async def test_time_moves_people_in_as_well_as_out(track: TrackDriver, clock: Ma
     assert await members(track, idle) == ["buyer", "dormant", "newcomer", "trial"]  # its purchase is 20 days old
     assert await members(track, weekly) == []
 
-    def read(conn: Connection) -> list[segments.MembershipChange]:
-        return segments.read_membership_changes(conn, after=segments.ChangeCursor(), limit=100)
-
-    (entry,) = [c for c in await track.services.db.read(read) if c.segment_id == dormant]
+    (entry,) = await feed(track, dormant)
     assert abs(to_unix(entry.matchtime) - (now + 86400)) <= 1  # when last_login turned 30 days old

@@ -472,7 +472,8 @@ segment_members = Table(
     Column("entered_at", UtcDateTime, nullable=False),
     # When the person started to match (for time conditions, the moment the condition became true).
     Column("matchtime", UtcDateTime, nullable=False),
-    Index("ix_segment_members_person", "workspace_id", "cio_id"),
+    # Covering: a person's memberships are read on every change that touches a live segment.
+    Index("ix_segment_members_person", "workspace_id", "cio_id", "segment_id"),
 )
 
 segment_rechecks = Table(

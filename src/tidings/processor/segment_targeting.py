@@ -38,7 +38,7 @@ from tidings.people import ObjectKey
 from tidings.processor.references import EVENT_TYPES, object_key, resolve
 from tidings.workspaces import Workspace
 
-__all__ = ["ObjectChange", "before_change", "refresh_segments"]
+__all__ = ["ObjectChange", "SegmentTargets", "before_change", "refresh_segments"]
 
 # An object before a message changes it, and for a deletion the people related to it.
 ObjectChange = tuple[people.Object, segments.Cohort | None]
@@ -75,9 +75,74 @@ def refresh_segments(
             conn, workspace_id=workspace.id, cio_id=person.cio_id, segments=live, touched=touched, now=now
         )
     if before is not None:
-        cohort = _changed_object_cohort(conn, workspace, *before)
-        if cohort is not None:
-            segments.refresh_cohort(conn, workspace_id=workspace.id, cohort=cohort, segments=live, now=now)
+        _refresh_cohort(conn, workspace, before, live, now=now)
+
+
+class SegmentTargets:
+    """The people a batch of messages changed, and what about them, re-evaluated together at the
+    end of the batch, in its transaction: a few statements per 500 people instead of several per
+    message, and the batch's events are still written together (`people.EventRun`).
+
+    A person created in the batch is re-evaluated for every segment. People related to an object
+    that changes are re-evaluated as the change is applied (`refresh_segments`).
+    """
+
+    def __init__(self) -> None:
+        self._touched: dict[int, tuple[Workspace, list[segments.LiveSegment], dict[PersonRef, segments.Reads]]] = {}
+        self._started: datetime | None = None
+
+    def note(
+        self,
+        conn: Connection,
+        workspace: Workspace,
+        message: Message,
+        live: list[segments.LiveSegment],
+        *,
+        now: datetime,
+        before: ObjectChange | None = None,
+    ) -> None:
+        """Remember whom an applied message changed (`before` from `before_change`)."""
+        if not live:
+            return
+        if self._started is None:
+            self._started = now
+        _, _, touched = self._touched.setdefault(workspace.id, (workspace, live, {}))
+        for ref, reads in _touches(conn, message, workspace, now=now):
+            touched[ref] = _combined(touched[ref], reads) if ref in touched else reads
+        if before is not None:
+            _refresh_cohort(conn, workspace, before, live, now=now)
+
+    def refresh(self, conn: Connection, *, now: datetime) -> None:
+        """Re-evaluate everyone noted since the last refresh, then start over."""
+        for workspace, live, touched in self._touched.values():
+            refs = {ref: resolve(ref, workspace) for ref in touched}
+            found = people.find_people(conn, workspace_id=workspace.id, refs=list(set(refs.values())))
+            by_person: dict[str, segments.Reads] = {}
+            for ref, reads in touched.items():
+                person = found.get(refs[ref])
+                if person is None:
+                    continue  # deleted, or merged away (the merge re-evaluates who remains)
+                if self._started is not None and person.created_at >= self._started:
+                    reads = segments.EVERYTHING  # a new person: every segment may now hold them
+                cio_id = person.cio_id
+                by_person[cio_id] = _combined(by_person[cio_id], reads) if cio_id in by_person else reads
+            segments.refresh_people(conn, workspace_id=workspace.id, touched=by_person, segments=live, now=now)
+        self._touched.clear()
+        self._started = None
+
+
+def _combined(first: segments.Reads, second: segments.Reads) -> segments.Reads:
+    if first is segments.EVERYTHING or second is segments.EVERYTHING:
+        return segments.EVERYTHING
+    return first | second
+
+
+def _refresh_cohort(
+    conn: Connection, workspace: Workspace, before: ObjectChange, live: list[segments.LiveSegment], *, now: datetime
+) -> None:
+    cohort = _changed_object_cohort(conn, workspace, *before)
+    if cohort is not None:
+        segments.refresh_cohort(conn, workspace_id=workspace.id, cohort=cohort, segments=live, now=now)
 
 
 def _touches(conn: Connection, message: Message, workspace: Workspace, *, now: datetime) -> list[tuple[PersonRef, segments.Reads]]:

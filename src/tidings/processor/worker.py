@@ -40,7 +40,7 @@ from tidings.log import (
 from tidings.people import ResolvedRef
 from tidings.processor.handlers import apply_message
 from tidings.processor.references import resolve
-from tidings.processor.segment_targeting import before_change, refresh_segments
+from tidings.processor.segment_targeting import SegmentTargets, before_change, refresh_segments
 from tidings.workspaces import Workspace, get_workspace
 
 __all__ = ["Processor"]
@@ -158,6 +158,7 @@ class Processor:
         repeats = find_repeats(conn, [(entry.workspace_id, message) for entry, message in live])
         # One at a time, each message has its own savepoint; together, runs of events are batched.
         events = None if one_by_one else people.EventRun(conn)
+        targets = SegmentTargets()
         looked_up_to = 0  # messages before this one are in a run whose people were looked up
         for index, ((entry, message), is_repeat) in enumerate(zip(live, repeats)):
             if is_repeat:
@@ -171,20 +172,19 @@ class Processor:
             now = self._clock.now()
             if one_by_one:
                 self._apply_entry(conn, workspace, entry, message, in_segments, now=now)
-            elif in_segments:
-                # Live segments read what each message wrote, so their workspace's events are not deferred.
-                before = before_change(conn, workspace, message, in_segments)
-                apply_message(conn, workspace, message, now=now)
-                refresh_segments(conn, workspace, message, in_segments, now=now, before=before)
             else:
+                before = before_change(conn, workspace, message, in_segments)
                 if events is not None and isinstance(message, Track) and index >= looked_up_to:
                     refs, looked_up_to = _run_people(live, start=index, workspace=workspace)
                     events.look_up(workspace, refs)
                 apply_message(conn, workspace, message, now=now, events=events)
+                targets.note(conn, workspace, message, in_segments, now=now, before=before)
             if isinstance(message, SuppressPerson):
                 del workspaces[entry.workspace_id]  # its suppression state changed: read it again
         if events is not None:
             events.flush()
+        # Live segments are re-evaluated once the batch's events are written, in its transaction.
+        targets.refresh(conn, now=self._clock.now())
 
     def _apply_entry(
         self,

@@ -73,7 +73,8 @@ def refresh_cohort(
     the segments that name those), recording entries and exits and rescheduling re-checks."""
     touched = Reads(object_type_ids=frozenset({cohort.type_id}))
     if cohort.cio_ids is not None:
-        refresh_people(conn, workspace_id=workspace_id, cio_ids=cohort.cio_ids, segments=segments, touched=touched, now=now)
+        everyone = dict.fromkeys(cohort.cio_ids, touched)
+        refresh_people(conn, workspace_id=workspace_id, touched=everyone, segments=segments, now=now)
         return
     affected = {live.segment.id for live in segments if live.is_touched_by(touched)}
     among = select(_COHORT.c.cio_id)

@@ -139,25 +139,21 @@ def refresh_person(
     conn: Connection, *, workspace_id: int, cio_id: str, segments: Sequence[LiveSegment], touched: Reads, now: datetime
 ) -> None:
     """Re-evaluate the segments `touched` can affect for one person, recording entries and exits."""
-    refresh_people(conn, workspace_id=workspace_id, cio_ids=[cio_id], segments=segments, touched=touched, now=now)
+    refresh_people(conn, workspace_id=workspace_id, touched={cio_id: touched}, segments=segments, now=now)
 
 
 def refresh_people(
-    conn: Connection,
-    *,
-    workspace_id: int,
-    cio_ids: Sequence[str],
-    segments: Sequence[LiveSegment],
-    touched: Reads,
-    now: datetime,
+    conn: Connection, *, workspace_id: int, touched: Mapping[str, Reads], segments: Sequence[LiveSegment], now: datetime
 ) -> None:
-    """`refresh_person` for a batch of people a change touched alike, a few statements per 500
-    people; people who no longer exist are skipped (their deletion removed their memberships)."""
-    affected = {live.segment.id for live in segments if live.is_touched_by(touched)}
-    if not affected or not cio_ids:
+    """`refresh_person` for many people at once (`touched`: what changed, by cio_id), a few
+    statements per 500 people; people who no longer exist are skipped (their deletion removed
+    their memberships)."""
+    due = {cio_id: {live.segment.id for live in segments if live.is_touched_by(reads)} for cio_id, reads in touched.items()}
+    due = {cio_id: ids for cio_id, ids in due.items() if ids}
+    if not due:
         return
-    evaluated = affected_segments(segments, affected)
-    people_facts = load_people_facts(conn, workspace_id=workspace_id, cio_ids=cio_ids, needs=_needs(evaluated))
+    evaluated = affected_segments(segments, set().union(*due.values()))
+    people_facts = load_people_facts(conn, workspace_id=workspace_id, cio_ids=list(due), needs=_needs(evaluated))
     if not people_facts:
         return
     current = (
@@ -166,8 +162,8 @@ def refresh_people(
         else {}
     )
     pending = _Pending()
-    for facts in people_facts.values():
-        pending.evaluate(evaluated, facts, due=affected, current=current, now=now)
+    for cio_id, facts in people_facts.items():
+        pending.evaluate(evaluated, facts, due=due[cio_id], current=current, now=now)
     pending.write(conn, workspace_id, segments, now=now)
 
 
