@@ -13,6 +13,11 @@ from tidings import segments
 from tidings.clock import ManualClock, to_unix
 
 PRO = {"type": "attribute", "field": "plan", "operator": "eq", "value": "pro"}
+WELCOME = {
+    "name": "Welcome",
+    "trigger_name": "welcome_email",
+    "content": {"email": {"from": "team@example.com", "subject": "Hi", "body": "<p>Hello</p>"}},
+}
 PLATFORM_IOS = {"type": "attribute", "field": "platform", "operator": "eq", "value": "ios"}
 
 
@@ -260,3 +265,26 @@ async def test_time_moves_people_in_as_well_as_out(track: TrackDriver, clock: Ma
 
     (entry,) = await feed(track, dormant)
     assert abs(to_unix(entry.matchtime) - (now + 86400)) <= 1  # when last_login turned 30 days old
+
+
+async def test_a_reported_open_moves_the_person_into_a_message_segment(track: TrackDriver, clock: ManualClock) -> None:
+    created = await track.client.post("/v1/transactional", json=WELCOME, headers=app_auth(track.workspace))
+    assert created.status_code == 201, created.text
+    sent = await track.client.post(
+        "/v1/send/email",
+        json={"transactional_message_id": "welcome_email", "to": "ann@example.com", "identifiers": {"id": "ann"}},
+        headers=app_auth(track.workspace),
+    )
+    await track.processed()
+    opened = await built(track, {"type": "message", "channel": "email", "metric": "opened"}, name="Openers")
+    assert await members(track, opened) == []
+    clock.advance(minutes=1)  # ann is no longer new: only what the report changes is re-evaluated
+
+    response = await track.entities(
+        {"type": "delivery", "action": "event", "identifiers": {"id": sent.json()["delivery_id"]}, "name": "opened",
+         "attributes": {"device_token": "tok"}},
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    await track.processed()
+
+    assert await members(track, opened) == ["ann"]

@@ -40,8 +40,19 @@ def test_loads_only_what_the_condition_reads(conn: Connection) -> None:
     loaded = load_person_facts(conn, workspace_id=workspace_id, cio_id="p1", needs=condition_reads(condition))
     assert loaded is not None
     assert (loaded.id, loaded.email, dict(loaded.attributes)) == ("42", "ann@example.com", {"plan": "pro"})
-    assert [(e.type, e.name, dict(e.data)) for e in loaded.events] == [(EventType.EVENT, "buy", {"price": 5})]
+    # No condition filters on the event's data, so it is not read.
+    assert [(e.type, e.name, dict(e.data)) for e in loaded.events] == [(EventType.EVENT, "buy", {})]
     assert loaded.devices == () and loaded.relationships == () and loaded.first_event_at is None
+
+
+def test_loads_event_data_when_a_filter_reads_it(conn: Connection) -> None:
+    workspace_id = new_workspace_id(conn)
+    store_people(conn, workspace_id=workspace_id, people_facts=[PERSON])
+    condition = parse_condition({"type": "event", "name": "buy", "filters": [attr("price", "gt", 1)]})
+    loaded = load_person_facts(conn, workspace_id=workspace_id, cio_id="p1", needs=condition_reads(condition))
+    assert loaded is not None
+    assert [(e.name, dict(e.data)) for e in loaded.events] == [("buy", {"price": 5})]
+    assert evaluate(condition, loaded, now=NOW)
 
 
 def test_loads_devices_relationships_of_the_type_and_first_event(conn: Connection) -> None:

@@ -4,8 +4,8 @@ transaction as the change.
 Most messages change one person, or a few named in the call. Two change more: an object's new
 attributes, or its deletion, can move everyone related to it, so those people are held before the
 change (a deletion takes the relationships with it) and re-evaluated together after it. An
-identify that merges an anonymous id brings the person events, devices and relationships of any
-name, so every segment is re-evaluated for them, once.
+identify that merges an anonymous id brings the person events, devices and relationships, so the
+segments that read those names, devices or object types are re-evaluated for them, once.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from tidings.log import (
     PersonRef,
     Relate,
     RelatedObject,
+    ReportDelivery,
     Screen,
     Track,
     Unrelate,
@@ -65,7 +66,7 @@ def refresh_segments(
     it changed, in the same transaction as the change (after it; `before` from `before_change`)."""
     if not live:
         return
-    for ref, touched in _touches(conn, message, workspace, now=now):
+    for ref, touched in _touches(conn, message, workspace, live, now=now):
         person = people.find_person(conn, workspace_id=workspace.id, ref=resolve(ref, workspace))
         if person is None:
             continue
@@ -107,7 +108,7 @@ class SegmentTargets:
         if self._started is None:
             self._started = now
         _, _, touched = self._touched.setdefault(workspace.id, (workspace, live, {}))
-        for ref, reads in _touches(conn, message, workspace, now=now):
+        for ref, reads in _touches(conn, message, workspace, live, now=now):
             touched[ref] = _combined(touched[ref], reads) if ref in touched else reads
         if before is not None:
             _refresh_cohort(conn, workspace, before, live, now=now)
@@ -145,17 +146,17 @@ def _refresh_cohort(
         segments.refresh_cohort(conn, workspace_id=workspace.id, cohort=cohort, segments=live, now=now)
 
 
-def _touches(conn: Connection, message: Message, workspace: Workspace, *, now: datetime) -> list[tuple[PersonRef, segments.Reads]]:
-    """Who a message changed, and what about them."""
+def _touches(
+    conn: Connection, message: Message, workspace: Workspace, live: list[segments.LiveSegment], *, now: datetime
+) -> list[tuple[PersonRef, segments.Reads]]:
+    """Who a message changed, and what about them (as far as the `live` segments read it)."""
     Reads = segments.Reads
     match message:
         case Identify():
-            merged = _merged_now(conn, workspace, message.anonymous_id, now=now)
-            if merged is not None:
-                return [(merged, segments.EVERYTHING)]  # events, devices, relationships of any name
             refs = [r.object for r in message.add_relationships] + message.delete_relationships
             attributes = frozenset(name.partition(".")[0] for name in message.traits) | {"id", "email"}
-            return [(message.person, Reads(attributes=attributes, object_type_ids=_type_ids(conn, workspace, refs)))]
+            touched = [(message.person, Reads(attributes=attributes, object_type_ids=_type_ids(conn, workspace, refs)))]
+            return touched + _merged(conn, workspace, message.anonymous_id, live, now=now)
         case Track() | Page() | Screen():
             person = message.person or _late_joiner(conn, workspace, message.anonymous_id, now=now)
             if person is None:
@@ -180,6 +181,10 @@ def _touches(conn: Connection, message: Message, workspace: Workspace, *, now: d
         case ChangeSegment():
             touched = Reads(segment_ids=frozenset({message.segment_id}))
             return [(ref, touched) for ref in [*message.add, *message.remove]]
+        case ReportDelivery() if any(segment.reads.has_messages for segment in live):
+            # Opens, clicks, bounces reported for a delivery: message conditions count them.
+            cio_id = segments.delivery_cio_id(conn, workspace_id=workspace.id, delivery_id=message.delivery_id)
+            return [] if cio_id is None else [(PersonRef(cio_id=cio_id), Reads(has_messages=True))]
     return []
 
 
@@ -239,12 +244,19 @@ def _late_joiner(conn: Connection, workspace: Workspace, anonymous_id: str | Non
     return None if person is None else PersonRef(cio_id=person.cio_id)
 
 
-def _merged_now(conn: Connection, workspace: Workspace, anonymous_id: str | None, *, now: datetime) -> PersonRef | None:
-    """The person this identify merged its anonymous id into; None if it merged nothing (a later
-    identify with the same id does not merge again)."""
+def _merged(
+    conn: Connection, workspace: Workspace, anonymous_id: str | None, live: list[segments.LiveSegment], *, now: datetime
+) -> list[tuple[PersonRef, segments.Reads]]:
+    """What this identify's merge of an anonymous id brought the person: the events of its names,
+    devices, relationships. Nothing if it merged nothing (a later identify with the same id does
+    not merge again)."""
     if not anonymous_id or not workspace.anonymous_merge:
-        return None
+        return []
     merge = people.anonymous_merge(conn, workspace, anonymous_id=anonymous_id)
     if merge is None or merge[1] != now:
-        return None
-    return PersonRef(cio_id=merge[0])
+        return []
+    cio_id = merge[0]
+    kinds = segments.anonymous_event_kinds(conn, workspace_id=workspace.id, anonymous_id=anonymous_id, cio_id=cio_id)
+    types = frozenset().union(*(segment.reads.object_type_ids for segment in live))
+    brought = segments.Reads(events=kinds, has_devices=True, object_type_ids=types)
+    return [(PersonRef(cio_id=cio_id), brought)]

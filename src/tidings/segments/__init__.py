@@ -58,6 +58,7 @@ from tidings.segments.membership import (
     remove_from_segment,
 )
 from tidings.segments.queries import (
+    anonymous_event_kinds,
     count_matching,
     delivery_cio_id,
     load_people_facts,
@@ -128,6 +129,7 @@ __all__ = [
     "TimeUnit",
     "Window",
     "add_to_segment",
+    "anonymous_event_kinds",
     "build_segment",
     "clear_segment",
     "compile_condition",

@@ -34,7 +34,7 @@ from tidings.segments.conditions import (
     Window,
 )
 from tidings.segments.paths import leaves, parse_path, resolve
-from tidings.segments.patterns import Pattern, parse_name_pattern, parse_pattern
+from tidings.segments.patterns import Pattern, is_name_match, parse_name_pattern, parse_pattern
 from tidings.segments.types import DeliveryFact, EventFact, PersonFacts
 from tidings.segments.values import EPOCH, as_number, as_timestamp, parse_instant, string_form, unix_seconds
 
@@ -276,9 +276,8 @@ def activity_window(window: Window | None, now: datetime) -> tuple[datetime | No
 
 def occurrences(condition: _Activity, facts: PersonFacts) -> Iterator[EventFact]:
     """The person's events of the condition's type and name, in any window."""
-    kind = EVENT_TYPES[type(condition)]
-    names = parse_name_pattern(condition.name)
-    return (e for e in facts.events if e.type is kind and names.matches(e.name))
+    kind, pattern = EVENT_TYPES[type(condition)], condition.name
+    return (e for e in facts.events if e.type is kind and is_name_match(pattern, e.name))
 
 
 def counted_occurrences(condition: _Activity, facts: PersonFacts, *, now: datetime) -> list[EventFact]:

@@ -148,8 +148,15 @@ def refresh_people(
     """`refresh_person` for many people at once (`touched`: what changed, by cio_id), a few
     statements per 500 people; people who no longer exist are skipped (their deletion removed
     their memberships)."""
-    due = {cio_id: {live.segment.id for live in segments if live.is_touched_by(reads)} for cio_id, reads in touched.items()}
-    due = {cio_id: ids for cio_id, ids in due.items() if ids}
+    # People touched alike (the same event name, the same traits) share the answer.
+    answers: dict[tuple[bool, Reads], set[int]] = {}
+    due = {}
+    for cio_id, reads in touched.items():
+        key = (reads is EVERYTHING, reads)
+        if key not in answers:
+            answers[key] = {live.segment.id for live in segments if live.is_touched_by(reads)}
+        if answers[key]:
+            due[cio_id] = answers[key]
     if not due:
         return
     evaluated = affected_segments(segments, set().union(*due.values()))

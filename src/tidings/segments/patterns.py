@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from tidings.segments.values import fold
 
-__all__ = ["Pattern", "PatternError", "Term", "parse_name_pattern", "parse_pattern"]
+__all__ = ["Pattern", "PatternError", "Term", "is_name_match", "parse_name_pattern", "parse_pattern"]
 
 
 class PatternError(ValueError):
@@ -51,7 +51,10 @@ class Pattern:
 
     def matches(self, text: str) -> bool:
         folded = fold(text)
-        return any(all(term.matches(folded) for term in terms) for terms in self.alternatives)
+        for terms in self.alternatives:
+            if all(term.matches(folded) for term in terms):
+                return True
+        return False
 
 
 @lru_cache(maxsize=4096)
@@ -78,6 +81,13 @@ def parse_name_pattern(text: str) -> Pattern:
         pieces = tuple(_literal(piece) for piece in _split(alternative, "*"))
         alternatives.append((Term(pieces, is_exact=len(pieces) == 1),))
     return Pattern(tuple(alternatives))
+
+
+@lru_cache(maxsize=65536)
+def is_name_match(pattern: str, name: str) -> bool:
+    """Whether event-name pattern `pattern` matches `name`; remembered, as a person's few event
+    names meet the same patterns on every evaluation."""
+    return parse_name_pattern(pattern).matches(name)
 
 
 def _tokens(text: str) -> list[str]:

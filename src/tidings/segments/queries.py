@@ -7,11 +7,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.expression import FromClause, Select
+from sqlalchemy.sql.expression import ColumnElement, FromClause, Select
 
 from tidings.db.schema import deliveries, delivery_reports, devices, events, objects, people, relationships, segment_members
 from tidings.people import Device, EventType, Object, PersonRelationship
@@ -21,6 +22,7 @@ from tidings.segments.patterns import parse_name_pattern
 from tidings.segments.types import DeliveryFact, EventFact, PersonFacts, Reads
 
 __all__ = [
+    "anonymous_event_kinds",
     "count_matching",
     "delivery_cio_id",
     "load_people_facts",
@@ -126,6 +128,18 @@ def workspace_cio_ids(
     return list(conn.execute(statement).scalars())
 
 
+def anonymous_event_kinds(
+    conn: Connection, *, workspace_id: int, anonymous_id: str, cio_id: str
+) -> frozenset[tuple[EventType, str]]:
+    """The (type, name) of the events a person has from an anonymous id: what merging it brought."""
+    rows = conn.execute(
+        select(events.c.type, events.c.name)
+        .where(events.c.workspace_id == workspace_id, events.c.anonymous_id == anonymous_id, events.c.cio_id == cio_id)
+        .distinct()
+    )
+    return frozenset((EventType(row.type), row.name) for row in rows)
+
+
 def delivery_cio_id(conn: Connection, *, workspace_id: int, delivery_id: str) -> str | None:
     """The person a delivery was for, if it exists and has one."""
     statement = select(deliveries.c.cio_id).where(deliveries.c.workspace_id == workspace_id, deliveries.c.id == delivery_id)
@@ -141,7 +155,7 @@ def _load(conn: Connection, workspace_id: int, cio_ids: list[str], needs: Reads)
     if not rows:
         return {}
     cio_ids = [row.cio_id for row in rows]
-    person_events = _events(conn, workspace_id, cio_ids, needs.events)
+    person_events = _events(conn, workspace_id, cio_ids, needs.events, has_data=needs.has_event_data)
     first_events = _first_event_at(conn, workspace_id, cio_ids) if needs.has_profile_age else {}
     person_devices = _devices(conn, workspace_id, cio_ids) if needs.has_devices else {}
     links = _relationships(conn, workspace_id, cio_ids, needs.object_type_ids)
@@ -167,24 +181,33 @@ def _load(conn: Connection, workspace_id: int, cio_ids: list[str], needs: Reads)
 
 
 def _events(
-    conn: Connection, workspace_id: int, cio_ids: list[str], wanted: frozenset[tuple[EventType, str]]
+    conn: Connection, workspace_id: int, cio_ids: list[str], wanted: frozenset[tuple[EventType, str]], *, has_data: bool
 ) -> dict[str, list[EventFact]]:
+    """The events of `wanted` types and names; without `has_data` (no condition filters on it)
+    their data is left out, which spares decoding it."""
     if not wanted:
         return {}
-    dialect = conn.dialect.name
-    matches = [
-        and_(events.c.type == kind.value, name_matches(parse_name_pattern(pattern), events.c.name, dialect=dialect))
-        for kind, pattern in sorted(wanted)
-    ]
+    data = events.c.data if has_data else literal(None).label("data")
     rows = conn.execute(
-        select(events.c.cio_id, events.c.type, events.c.name, events.c.data, events.c.timestamp)
-        .where(events.c.workspace_id == workspace_id, events.c.cio_id.in_(cio_ids), or_(*matches))
+        select(events.c.cio_id, events.c.type, events.c.name, data, events.c.timestamp)
+        .where(events.c.workspace_id == workspace_id, events.c.cio_id.in_(cio_ids), _names_matching(wanted, conn.dialect.name))
         .order_by(events.c.cio_id, events.c.timestamp, events.c.pk)
     )
     found: dict[str, list[EventFact]] = defaultdict(list)
     for r in rows:
-        found[r.cio_id].append(EventFact(EventType(r.type), r.name, r.data, r.timestamp))
+        found[r.cio_id].append(EventFact(EventType(r.type), r.name, r.data or {}, r.timestamp))
     return found
+
+
+@lru_cache(maxsize=256)
+def _names_matching(wanted: frozenset[tuple[EventType, str]], dialect: str) -> ColumnElement[bool]:
+    """SQL for an event of one of the `wanted` types and names; built once per set of segments."""
+    return or_(
+        *(
+            and_(events.c.type == kind.value, name_matches(parse_name_pattern(pattern), events.c.name, dialect=dialect))
+            for kind, pattern in sorted(wanted)
+        )
+    )
 
 
 def _first_event_at(conn: Connection, workspace_id: int, cio_ids: list[str]) -> dict[str, datetime]:

@@ -46,6 +46,7 @@ def condition_reads(condition: Condition) -> Reads:
             return Reads(
                 events=frozenset({(EVENT_TYPES[type(condition)], condition.name)}),
                 has_profile_age=within and not condition.performed,
+                has_event_data=bool(condition.filters),
                 is_time_dependent=within or _relative(condition.filters),
             )
         case DeviceCondition():

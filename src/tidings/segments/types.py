@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from tidings.people import Device, EventType, PersonRelationship
-from tidings.segments.patterns import parse_name_pattern
+from tidings.segments.patterns import is_name_match
 
 __all__ = ["ChangeCursor", "ChangeKind", "DeliveryFact", "EventFact", "MembershipChange", "PersonFacts", "Reads"]
 
@@ -79,6 +79,8 @@ class Reads:
     has_messages: bool = False
     # "Not performed in the past N days" also reads the profile's creation and earliest event.
     has_profile_age: bool = False
+    # Event conditions with filters read the events' data, not only their names and times.
+    has_event_data: bool = False
     # Relative timestamps and event windows change the answer as time passes (see next_change).
     is_time_dependent: bool = False
 
@@ -86,7 +88,7 @@ class Reads:
         """True when an event of this type and name can change the answer."""
         if self.has_profile_age:
             return True  # any event can be the profile's earliest
-        return any(kind is type and parse_name_pattern(pattern).matches(name) for kind, pattern in self.events)
+        return any(kind is type and is_name_match(pattern, name) for kind, pattern in self.events)
 
     def reads_attribute(self, name: str) -> bool:
         return name in self.attributes
@@ -100,6 +102,7 @@ class Reads:
             segment_ids=self.segment_ids | other.segment_ids,
             has_messages=self.has_messages or other.has_messages,
             has_profile_age=self.has_profile_age or other.has_profile_age,
+            has_event_data=self.has_event_data or other.has_event_data,
             is_time_dependent=self.is_time_dependent or other.is_time_dependent,
         )
 

@@ -50,7 +50,8 @@ _DIGITS = re.compile(r"-?[0-9]+")
 
 def fold(text: str) -> str:
     """Lower-case ASCII letters only: what SQLite's lower() does, so both evaluators agree."""
-    return text.translate(_ASCII_FOLD)
+    # For ASCII text str.lower() is the same and many times faster than translate().
+    return text.lower() if text.isascii() else text.translate(_ASCII_FOLD)
 
 
 def as_number(value: Any) -> float | None:
