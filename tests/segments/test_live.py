@@ -288,3 +288,27 @@ async def test_a_reported_open_moves_the_person_into_a_message_segment(track: Tr
     await track.processed()
 
     assert await members(track, opened) == ["ann"]
+
+
+async def test_pages_screens_and_devices_from_either_api_move_people(track: TrackDriver, clock: ManualClock) -> None:
+    pricing = await built(track, {"type": "page", "name": "https://x.test/pricing*"}, name="Pricing visitors")
+    cart = await built(track, {"type": "screen", "name": "Cart"}, name="Cart viewers")
+    android = await built(track, {"type": "device", "filters": [{**PLATFORM_IOS, "value": "android"}]}, name="Android")
+    for person in ("u1", "u2", "u3"):
+        await track.identify(person)
+    await track.processed()
+    clock.advance(minutes=1)  # nobody is new: only what each call changes is re-evaluated
+
+    await send(track, "page", {"userId": "u1", "properties": {"url": "https://x.test/pricing?plan=pro"}})
+    await send(track, "screen", {"userId": "u2", "name": "cart"})
+    response = await track.entities(
+        {"type": "person", "identifiers": {"id": "u3"}, "action": "add_device", "device": {"token": "tok-3", "platform": "android"}}
+    )
+    assert response.status_code == 200, response.text
+    await track.processed()
+
+    assert [await members(track, s) for s in (pricing, cart, android)] == [["u1"], ["u2"], ["u3"]]
+
+    await track.entities({"type": "person", "identifiers": {"id": "u3"}, "action": "delete_device", "device": {"token": "tok-3"}})
+    await track.processed()
+    assert await members(track, android) == []
