@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, MetaData, String, Table, cast, delete, exists, insert, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import ColumnElement, Select
@@ -84,9 +85,13 @@ def move_members(
         delete(segment_members).where(*of_segment, ~exists().where(_MATCHES.c.cio_id == member.cio_id))
     ).rowcount
     record(joining, ChangeKind.ENTERED, entered_activity)
-    rows = select(literal(workspace_id), literal(segment.id), joining.subquery().c.cio_id, when, when)
+    # Every match, skipping the members already in: an anti-join against the table being written
+    # made PostgreSQL scan the rows it had just inserted once per row (its statistics said empty).
+    # The WHERE lets SQLite tell the upsert's ON from a join's.
+    rows = select(literal(workspace_id), literal(segment.id), _MATCHES.c.cio_id, when, when).where(_MATCHES.c.cio_id.is_not(None))
+    insert_members = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(segment_members)
     entered = conn.execute(
-        insert(segment_members).from_select(["workspace_id", "segment_id", "cio_id", "entered_at", "matchtime"], rows)
+        insert_members.from_select(["workspace_id", "segment_id", "cio_id", "entered_at", "matchtime"], rows).on_conflict_do_nothing()
     ).rowcount
     conn.execute(delete(_MATCHES))
     return entered, exited
