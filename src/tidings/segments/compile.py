@@ -271,7 +271,6 @@ class ConditionCompiler:
         start, start_included, end = activity_window(condition.window, self.now)
         where = [
             event.c.workspace_id == self.workspace_id,
-            event.c.cio_id == people.c.cio_id,
             event.c.type == EVENT_TYPES[type(condition)].value,
             _matches(parse_name_pattern(condition.name), self.sql.fold(event.c.name)),
         ]
@@ -280,7 +279,7 @@ class ConditionCompiler:
         if end is not None:
             where.append(event.c.timestamp <= end)
         where += self._filters(condition.filters, Document(event.c.data))
-        positive = _counted(condition.count, event, where)
+        positive = _counted(condition.count, event, where, person=event.c.cio_id)
         if condition.performed:
             return positive
         negative = not_(positive)
@@ -351,7 +350,6 @@ class ConditionCompiler:
         delivery = deliveries.alias()
         where = [
             delivery.c.workspace_id == self.workspace_id,
-            delivery.c.cio_id == people.c.cio_id,
             delivery.c.channel == condition.channel.value,
             sql.scalar(sql.key(sql.root(delivery.c.milestones), condition.metric.value)).is_present,
         ]
@@ -373,7 +371,7 @@ class ConditionCompiler:
                     _matches(link_pattern(condition.link), sql.fold(href.text)),
                 )
             )
-        found = _counted(condition.count, delivery, where)
+        found = _counted(condition.count, delivery, where, person=delivery.c.cio_id)
         return not_(found) if condition.negated else found
 
     def segment(self, condition: SegmentCondition) -> ColumnElement[bool]:
@@ -392,17 +390,26 @@ def _exists(froms: Sequence[FromClause], where: Sequence[ColumnElement[bool]]) -
     return exists(select(literal(1)).select_from(joined).where(*where))
 
 
-def _counted(count: Count | None, rows: FromClause, where: list[ColumnElement[bool]]) -> ColumnElement[bool]:
+def _counted(
+    count: Count | None, rows: FromClause, where: list[ColumnElement[bool]], *, person: ColumnElement[Any]
+) -> ColumnElement[bool]:
+    """Whether the person has a number of `rows` (whose cio_id is `person`) passing `where` that
+    `count` accepts."""
     op, n = (count.op, count.n) if count is not None else (CountOp.AT_LEAST, 1)
+    correlated = [*where, person == people.c.cio_id]
     if (op is CountOp.AT_LEAST and n == 1) or (op is not CountOp.AT_LEAST and n == 0):
-        found = exists(select(literal(1)).select_from(rows).where(*where))
+        found = exists(select(literal(1)).select_from(rows).where(*correlated))
         return found if op is CountOp.AT_LEAST else not_(found)
     if op is CountOp.AT_LEAST and n == 0:
         return true()
-    counted = select(func.count()).select_from(rows).where(*where).scalar_subquery()
-    if op is CountOp.AT_LEAST:
-        return counted >= n
-    return counted <= n if op is CountOp.AT_MOST else counted == n
+    if op is CountOp.AT_LEAST or op is CountOp.EXACTLY:
+        # Only people with rows can pass: count everyone's in one pass over the rows, not once per
+        # person (a correlated count is a subquery per person of the workspace).
+        enough = func.count() >= n if op is CountOp.AT_LEAST else func.count() == n
+        counted_people = select(person).select_from(rows).where(*where, person.is_not(None)).group_by(person).having(enough)
+        return people.c.cio_id.in_(counted_people)
+    counted = select(func.count()).select_from(rows).where(*correlated).scalar_subquery()
+    return counted <= n
 
 
 def _matches(pattern: Pattern, folded: ColumnElement[Any]) -> ColumnElement[bool]:
