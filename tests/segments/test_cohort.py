@@ -80,8 +80,7 @@ async def test_the_change_feed_gets_each_entry_with_its_matchtime(track: TrackDr
 
     await entities(track, obj("identify", attributes={"plan": "enterprise"}))
 
-    changes = await feed(track, enterprise)
-    assert [(c.kind, c.at, c.matchtime) for c in changes] == [(segments.ChangeKind.ENTERED, clock.now(), clock.now())] * 2
+    assert await feed(track, enterprise) == [(segments.ChangeKind.ENTERED, clock.now(), clock.now())] * 2
 
 
 async def test_a_pipelines_group_call_changes_the_object_for_everyone_in_it(track: TrackDriver, path: str) -> None:
