@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from tidings.db.dialect import upsert_many
+from tidings.db.dialect import one_of, upsert_statement
+from tidings.db.driver import DriverStatement
 from tidings.db.schema import log_cursors, message_ids, message_log
 
 __all__ = [
@@ -89,33 +90,29 @@ def first_receipt(conn: Connection, *, workspace_id: int, message_id: str) -> da
     return conn.execute(statement).scalar()
 
 
-_RECEIPTS = select(message_ids.c.message_id, message_ids.c.received_at).where(
-    message_ids.c.workspace_id == bindparam("workspace_id"),
-    message_ids.c.message_id.in_(bindparam("message_ids", expanding=True)),
+_RECEIPTS = DriverStatement(
+    lambda dialect: select(message_ids.c.message_id, message_ids.c.received_at).where(
+        message_ids.c.workspace_id == bindparam("workspace_id"), one_of(message_ids.c.message_id, "message_ids", dialect)
+    )
 )
-# Well under SQLite's and PostgreSQL's limits on bound parameters.
-_RECEIPTS_PER_STATEMENT = 1000
 
 
 def receipts(conn: Connection, *, workspace_id: int, message_ids: Collection[str]) -> dict[str, datetime]:
-    """When each of `message_ids` that was accepted before was first accepted."""
-    wanted = list(message_ids)
-    found: dict[str, datetime] = {}
-    for start in range(0, len(wanted), _RECEIPTS_PER_STATEMENT):
-        chunk = wanted[start : start + _RECEIPTS_PER_STATEMENT]
-        for message_id, received_at in conn.execute(_RECEIPTS, {"workspace_id": workspace_id, "message_ids": chunk}):
-            found[message_id] = received_at
-    return found
+    """When each of `message_ids` that was accepted before was first accepted (one statement)."""
+    return dict(_RECEIPTS.rows(conn, {"workspace_id": workspace_id, "message_ids": list(message_ids)}))
+
+
+_RECORD_RECEIPT = DriverStatement(
+    lambda dialect: upsert_statement(message_ids, dialect, key=("workspace_id", "message_id"), update=("received_at",)).values(
+        workspace_id=bindparam("workspace_id"), message_id=bindparam("message_id"), received_at=bindparam("received_at")
+    )
+)
 
 
 def record_receipts(conn: Connection, rows: Sequence[tuple[int, str, datetime]]) -> None:
     """Record (workspace_id, message_id, received_at) receipts, replacing earlier ones of the same ids."""
-    upsert_many(
-        conn,
-        message_ids,
-        [{"workspace_id": w, "message_id": m, "received_at": at} for w, m, at in rows],
-        key=("workspace_id", "message_id"),
-        update=("received_at",),
+    _RECORD_RECEIPT.execute_many(
+        conn, [{"workspace_id": w, "message_id": m, "received_at": at} for w, m, at in rows]
     )
 
 
