@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
@@ -31,6 +32,10 @@ class _Compiled:
     # the value (processed) of a literal the statement holds itself, else _GIVEN.
     binds: tuple[tuple[str, _Processor | None, Any], ...]
     is_positional: bool
+    # For statements without literals: the given values in placeholder order, and which of them
+    # (by position) go through a processor. None: use `binds`.
+    values_of: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None
+    processed: tuple[tuple[int, _Processor], ...]
     # One processor per selected or returned column, or () for a statement that returns nothing.
     columns: tuple[_Processor | None, ...]
 
@@ -91,9 +96,21 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
     names = compiled.positiontup if compiled.positional else list(compiled.binds)
     assert names is not None, "a positional dialect names its placeholders in order"
     binds = tuple(_bind(name, compiled.binds[name], dialect) for name in names)
+    values_of = None
+    if all(literal is _GIVEN for _, _, literal in binds):
+        getter = itemgetter(*names)
+        values_of = getter if len(names) > 1 else lambda values: (getter(values),)
+    processed = tuple((index, process) for index, (_, process, _) in enumerate(binds) if process is not None)
     selected = getattr(statement, "exported_columns", ())
     columns = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected)
-    return _Compiled(sql=compiled.string, binds=binds, is_positional=compiled.positional, columns=columns)
+    return _Compiled(
+        sql=compiled.string,
+        binds=binds,
+        is_positional=compiled.positional,
+        values_of=values_of,
+        processed=processed,
+        columns=columns,
+    )
 
 
 def _bind(name: str, bind: Any, dialect: Dialect) -> tuple[str, _Processor | None, Any]:
@@ -105,10 +122,15 @@ def _bind(name: str, bind: Any, dialect: Dialect) -> tuple[str, _Processor | Non
 
 
 def _parameters(compiled: _Compiled, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-    parameters = [
-        literal if literal is not _GIVEN else values[name] if process is None else process(values[name])
-        for name, process, literal in compiled.binds
-    ]
+    if compiled.values_of is not None:
+        parameters = list(compiled.values_of(values))
+        for index, process in compiled.processed:
+            parameters[index] = process(parameters[index])
+    else:
+        parameters = [
+            literal if literal is not _GIVEN else values[name] if process is None else process(values[name])
+            for name, process, literal in compiled.binds
+        ]
     if compiled.is_positional:
         return parameters
     return dict(zip((name for name, _, _ in compiled.binds), parameters))

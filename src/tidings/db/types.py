@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from collections.abc import Callable
 from typing import Any
 
@@ -54,6 +55,9 @@ class UtcDateTime(TypeDecorator[datetime]):
 Json = JSON().with_variant(JSONB(), "postgresql")
 
 
+# A processor batch writes the same few times (its `now`, each request's receipt time) on many
+# rows; remembering recent ones saves most of the formatting.
+@lru_cache(maxsize=4096)
 def _sqlite_text(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -63,6 +67,7 @@ def _sqlite_text(value: datetime | None) -> str | None:
     return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
 
 
+@lru_cache(maxsize=4096)
 def _from_sqlite_text(value: Any) -> datetime | None:
     if value is None:
         return None

@@ -64,14 +64,17 @@ def claim_partition(conn: Connection, *, partition: int) -> int | None:
     return (conn.execute(statement)).scalar_one_or_none()
 
 
+_READ_AFTER = DriverStatement(
+    lambda dialect: select(message_log.c.seq, message_log.c.workspace_id, message_log.c.received_at, message_log.c.body)
+    .where(message_log.c.partition == bindparam("partition"), message_log.c.seq > bindparam("position"))
+    .order_by(message_log.c.seq)
+    .limit(bindparam("limit"))
+)
+
+
 def read_after(conn: Connection, *, partition: int, position: int, limit: int) -> list[LogEntry]:
     """The next entries of a partition, oldest first."""
-    rows = conn.execute(
-        select(message_log.c.seq, message_log.c.workspace_id, message_log.c.received_at, message_log.c.body)
-        .where(message_log.c.partition == partition, message_log.c.seq > position)
-        .order_by(message_log.c.seq)
-        .limit(limit)
-    )
+    rows = _READ_AFTER.rows(conn, {"partition": partition, "position": position, "limit": limit})
     return [LogEntry(*row) for row in rows]
 
 
