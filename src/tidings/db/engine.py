@@ -121,6 +121,31 @@ class Database:
         finally:
             fcntl.flock(self._turn_file, fcntl.LOCK_UN)
 
+    @contextmanager
+    def replayable_transaction(self) -> Iterator[Connection]:
+        """A transaction whose commit does not wait for the disk: for work that can be redone from
+        the message log, such as the processor's batches, which advance their cursor in the same
+        transaction.
+
+        A crash of the machine may undo the last few such transactions, each whole, never half of
+        one; nothing committed through `transaction()` is lost, because such a commit writes out
+        everything committed before it (SQLite's one write-ahead log, PostgreSQL's WAL are in
+        order). The undone batches are applied again from the log.
+        """
+        if self.is_sqlite:
+            with self._writer.connect() as conn, self._writer_turn():
+                driver = conn.connection.driver_connection
+                driver.execute("PRAGMA synchronous=NORMAL")
+                try:
+                    with conn.begin():
+                        yield conn
+                finally:
+                    driver.execute("PRAGMA synchronous=FULL")
+            return
+        with self._writer.connect() as conn, conn.begin():
+            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+            yield conn
+
     async def read(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """`fn(conn, *args, **kwargs)` on a reading connection, in a worker thread."""
         return await anyio.to_thread.run_sync(partial(self._run_read, fn, *args, **kwargs))
@@ -128,6 +153,14 @@ class Database:
     async def write(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """`fn(conn, *args, **kwargs)` in one transaction, in a worker thread."""
         return await anyio.to_thread.run_sync(partial(self._run_write, fn, *args, **kwargs))
+
+    async def write_replayable(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """`fn(conn, *args, **kwargs)` in one `replayable_transaction()`, in a worker thread."""
+        return await anyio.to_thread.run_sync(partial(self._run_write_replayable, fn, *args, **kwargs))
+
+    def _run_write_replayable(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self.replayable_transaction() as conn:
+            return fn(conn, *args, **kwargs)
 
     def _run_read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         with self.connect() as conn:
