@@ -50,18 +50,21 @@ def ensure_cursors(conn: Connection, *, partitions: int) -> None:
         conn.execute(insert(log_cursors), missing)
 
 
+_CLAIM_PARTITION = DriverStatement(
+    lambda dialect: select(log_cursors.c.position)
+    .where(log_cursors.c.partition == bindparam("partition"))
+    .with_for_update(skip_locked=True)
+)
+
+
 def claim_partition(conn: Connection, *, partition: int) -> int | None:
     """Lock a partition's cursor for this transaction and return its position.
 
     Returns None when another worker holds it; on PostgreSQL the row lock is the lease, so a
     crashed worker's claim ends with its transaction.
     """
-    statement = (
-        select(log_cursors.c.position)
-        .where(log_cursors.c.partition == partition)
-        .with_for_update(skip_locked=True)
-    )
-    return (conn.execute(statement)).scalar_one_or_none()
+    rows = _CLAIM_PARTITION.rows(conn, {"partition": partition})
+    return rows[0][0] if rows else None
 
 
 _READ_AFTER = DriverStatement(
@@ -78,11 +81,16 @@ def read_after(conn: Connection, *, partition: int, position: int, limit: int) -
     return [LogEntry(*row) for row in rows]
 
 
+_ADVANCE_CURSOR = DriverStatement(
+    lambda dialect: update(log_cursors)
+    .where(log_cursors.c.partition == bindparam("partition"))
+    .values(position=bindparam("position"))
+)
+
+
 def advance_cursor(conn: Connection, *, partition: int, position: int) -> None:
     """Record that every entry up to `position` has been applied."""
-    conn.execute(
-        update(log_cursors).where(log_cursors.c.partition == partition).values(position=position)
-    )
+    _ADVANCE_CURSOR.execute_many(conn, [{"partition": partition, "position": position}])
 
 
 def first_receipt(conn: Connection, *, workspace_id: int, message_id: str) -> datetime | None:

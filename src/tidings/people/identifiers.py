@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import secrets
 from datetime import datetime
@@ -54,5 +55,6 @@ def new_event_id(timestamp: datetime) -> str:
 
     Encoded here rather than by the ulid package, which takes about twice as long, once per event.
     """
-    value = int(timestamp.timestamp() * 1000) << 80 | int.from_bytes(secrets.token_bytes(10))
+    # Randomness to keep ids of one millisecond apart, not a secret: the faster generator will do.
+    value = int(timestamp.timestamp() * 1000) << 80 | random.getrandbits(80)
     return "".join([_DIGIT_PAIRS[value >> shift & 0x3FF] for shift in _PAIR_SHIFTS])

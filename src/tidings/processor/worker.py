@@ -160,6 +160,8 @@ class Processor:
         # One at a time, each message has its own savepoint; together, runs of events are batched.
         events = None if one_by_one else people.EventRun(conn)
         looked_up_to = 0  # messages before this one are in a run whose people were looked up
+        # The batch is one transaction: its messages are applied at one moment.
+        now = self._clock.now()
         for index, ((entry, message), is_repeat) in enumerate(zip(live, repeats)):
             if is_repeat:
                 continue
@@ -169,7 +171,6 @@ class Processor:
             if workspace is None:
                 continue  # the workspace was deleted
             in_segments = segment_sets[workspace.id]
-            now = self._clock.now()
             if one_by_one:
                 self._apply_entry(conn, workspace, entry, message, in_segments, now=now)
             elif in_segments:
