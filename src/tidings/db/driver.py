@@ -79,10 +79,40 @@ class DriverStatement:
         compiled = self._for(conn.dialect)
         cursor = conn.connection.cursor()
         try:
-            cursor.executemany(compiled.sql, [_parameters(compiled, row) for row in rows])
+            if len(rows) == 1:  # psycopg's executemany sets up a pipeline, which one row does not need
+                cursor.execute(compiled.sql, _parameters(compiled, rows[0]))
+            else:
+                cursor.executemany(compiled.sql, [_parameters(compiled, row) for row in rows])
             return cursor.rowcount
         finally:
             cursor.close()
+
+    def returning_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        """Run once per row and return what the runs returned, in order (rows a run skipped, such as
+        an insert that met a conflict, return nothing).
+
+        PostgreSQL runs them in one pipeline (one round trip); SQLite one after another, which costs
+        it no more than a savepoint around an executemany would.
+        """
+        if not rows:
+            return []
+        compiled = self._for(conn.dialect)
+        cursor = conn.connection.cursor()
+        returned: list[tuple[Any, ...]] = []
+        try:
+            if compiled.is_positional:  # sqlite3 refuses RETURNING in executemany
+                for row in rows:
+                    cursor.execute(compiled.sql, _parameters(compiled, row))
+                    returned += cursor.fetchall()
+            else:
+                cursor.executemany(compiled.sql, [_parameters(compiled, row) for row in rows], returning=True)
+                while True:
+                    returned += cursor.fetchall()
+                    if not cursor.nextset():
+                        break
+        finally:
+            cursor.close()
+        return [tuple(row) for row in returned]
 
     def _for(self, dialect: Dialect) -> _Compiled:
         compiled = self._compiled.get(dialect.name)

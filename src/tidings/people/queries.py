@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, String, Table, bindparam, cast, delete, func, insert, literal, select, tuple_, union_all, update
 from sqlalchemy.engine import Connection, Row
 
-from tidings.db.dialect import insert_ignoring_conflicts, insert_ignoring_conflicts_statement, one_of, savepoint
+from tidings.db.dialect import insert_ignoring_conflicts, insert_ignoring_conflicts_statement, one_of
 from tidings.db.driver import DriverStatement
 from tidings.db.schema import (
     activities,
@@ -265,32 +265,16 @@ _EVENT_COLUMNS = (
     "workspace_id", "cio_id", "anonymous_id", "event_id", "type", "name", "data", "timestamp", "received_at", "processed_at"
 )
 _INSERT_EVENT = DriverStatement(
-    lambda dialect: insert_ignoring_conflicts_statement(events, dialect).values(
-        {name: bindparam(name) for name in _EVENT_COLUMNS}
-    )
+    lambda dialect: insert_ignoring_conflicts_statement(events, dialect)
+    .values({name: bindparam(name) for name in _EVENT_COLUMNS})
+    .returning(events.c.workspace_id, events.c.event_id)
 )
 
 
-class _EventIdRepeated(Exception):
-    """Undoes a multi-row insert of events in which some row was skipped."""
-
-
 def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[tuple[int, str]]:
-    """Store events in one executemany; returns the (workspace_id, event_id) of those stored,
-    leaving out the ones whose event id was seen before."""
-    if not rows:
-        return set()
-    try:
-        with savepoint(conn):
-            if _INSERT_EVENT.execute_many(conn, rows) == len(rows):
-                return {(row["workspace_id"], row["event_id"]) for row in rows}
-            raise _EventIdRepeated
-    except _EventIdRepeated:
-        pass
-    # Rare: some event id was stored before. Undone, and inserted again a row at a time to learn which.
-    return {
-        (row["workspace_id"], row["event_id"]) for row in rows if _INSERT_EVENT.execute_many(conn, [row]) == 1
-    }
+    """Store events (a round trip for all on PostgreSQL); returns the (workspace_id, event_id) of
+    those stored, leaving out the ones whose event id was seen before."""
+    return {(workspace_id, event_id) for workspace_id, event_id in _INSERT_EVENT.returning_many(conn, rows)}
 
 
 _UNMERGED = (
