@@ -32,11 +32,14 @@ _SQLITE_PRAGMAS = (
     # An acknowledged write must survive a crash of the process and of the machine.
     "PRAGMA synchronous=FULL",
     "PRAGMA busy_timeout=10000",
-    # 64 MiB of pages per connection (the default is 2 MiB): the processor inserts into indexes on
-    # random keys (event and message ids), which otherwise read pages back from the OS at every turn.
-    "PRAGMA cache_size=-65536",
     "PRAGMA foreign_keys=ON",
 )
+
+
+# For the one writing connection: 64 MiB of pages (the default is 2 MiB). The processor inserts
+# into indexes on random keys (message ids, people), which otherwise read pages back from the OS
+# at every turn. Reading connections, up to eight, keep the default.
+_SQLITE_WRITER_PRAGMAS = ("PRAGMA cache_size=-65536",)
 
 
 _json_encoder = msgspec.json.Encoder()
@@ -68,8 +71,15 @@ class Database:
         self.writer_waited = False
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
-            self._reader = _sqlite_engine(self.url, begin="BEGIN", pool_size=8)
-            self._writer = _sqlite_engine(self.url, begin="BEGIN IMMEDIATE", pool_size=1, max_overflow=0, pool_timeout=120)
+            self._reader = _sqlite_engine(self.url, begin="BEGIN", pragmas=_SQLITE_PRAGMAS, pool_size=8)
+            self._writer = _sqlite_engine(
+                self.url,
+                begin="BEGIN IMMEDIATE",
+                pragmas=_SQLITE_PRAGMAS + _SQLITE_WRITER_PRAGMAS,
+                pool_size=1,
+                max_overflow=0,
+                pool_timeout=120,
+            )
             database = self.url.database
             self._turn_file = open(f"{database}.writer-lock", "a+b") if database and database != ":memory:" else None
         else:
@@ -179,7 +189,7 @@ class Database:
             self._writer.dispose()
 
 
-def _sqlite_engine(url: URL, *, begin: str, **pool: Any) -> Engine:
+def _sqlite_engine(url: URL, *, begin: str, pragmas: tuple[str, ...], **pool: Any) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False}, **_JSON, **pool)
 
     @event.listens_for(engine, "connect")
@@ -187,7 +197,7 @@ def _sqlite_engine(url: URL, *, begin: str, **pool: Any) -> Engine:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in _SQLITE_PRAGMAS:
+        for pragma in pragmas:
             cursor.execute(pragma)
         cursor.close()
 
