@@ -33,7 +33,7 @@ class DiscardingLog:
     async def stop(self) -> None:
         pass
 
-    async def append(self, workspace_id: int, messages: Sequence[Message]) -> None:
+    async def append(self, workspace_id: int, messages: Sequence[Message], *, origin: str | None = None) -> None:
         pass
 
 

@@ -29,6 +29,21 @@ async def test_repeated_event_id_is_recorded_once(track: TrackDriver) -> None:
     assert events[0]["data"] == {}
 
 
+async def test_event_id_stored_in_an_earlier_batch_is_skipped_among_new_events(track: TrackDriver) -> None:
+    event_id = "01HZX6Q3J5A0000000000000AC"
+    await track.event("u1", "/first", type="page", id=event_id, timestamp=1_767_225_600)
+    await track.processed()
+    await track.event("u1", "/before", type="page", timestamp=1_767_225_650)
+    await track.event("u1", "/repeat", type="page", id=event_id, timestamp=1_767_225_900)
+    await track.event("u1", "/after", type="page", timestamp=1_767_225_700)
+    await track.processed()
+
+    pages = await track.activities("u1", type="page")
+    assert sorted(page["name"] for page in pages) == ["/after", "/before", "/first"]
+    # The skipped page view does not count as the latest visit.
+    assert (await track.customer("u1"))["attributes"]["_last_visit"] == "1767225700"
+
+
 async def test_page_and_screen_views_are_typed_and_set_last_visit(track: TrackDriver, clock: ManualClock) -> None:
     await track.event("u1", "https://example.com/pricing", type="page")
     await track.event("u1", "Settings", type="screen")

@@ -7,11 +7,43 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import Insert
 
-__all__ = ["insert_ignoring_conflicts", "insert_many_ignoring_conflicts", "savepoint", "upsert", "upsert_many"]
+__all__ = [
+    "insert_ignoring_conflicts",
+    "insert_ignoring_conflicts_statement",
+    "insert_many_ignoring_conflicts",
+    "one_of",
+    "savepoint",
+    "upsert",
+    "upsert_many",
+    "upsert_statement",
+]
+
+
+def one_of(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElement[bool]:
+    """`column` is one of the list bound as `name`, with the same SQL however long the list is
+    (so a statement compiles once): a JSON array read by `json_each` on SQLite, an array on PostgreSQL."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(String)))
+    values = func.json_each(bindparam(name, type_=JSON)).table_valued("value")
+    return column.in_(select(values.c.value))
+
+
+def insert_ignoring_conflicts_statement(table: Table, dialect: str) -> Insert:
+    """An insert into `table` that skips a row which would break a unique constraint."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).on_conflict_do_nothing()
+
+
+def upsert_statement(table: Table, dialect: str, *, key: Sequence[str], update: Sequence[str]) -> Insert:
+    """An insert into `table` that updates columns `update` of the row with the same `key` instead."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(key), set_={name: statement.excluded[name] for name in update}
+    )
 
 
 @cache
@@ -82,14 +114,18 @@ def _upsert(table: Table, dialect: str, key: tuple[str, ...], update: tuple[str,
 def savepoint(conn: Connection) -> Iterator[None]:
     """Undo the block's writes if it raises, keeping the surrounding transaction.
 
-    Plain SAVEPOINT statements: SQLAlchemy's begin_nested() costs about three times as much, which
-    matters when every logged message gets one.
+    Plain SAVEPOINT statements on the driver's cursor: SQLAlchemy's begin_nested() costs about
+    three times as much, which matters when every logged message gets one.
     """
-    conn.exec_driver_sql("SAVEPOINT tidings_step")
+    cursor = conn.connection.cursor()
     try:
-        yield
-    except BaseException:
-        conn.exec_driver_sql("ROLLBACK TO SAVEPOINT tidings_step")
-        conn.exec_driver_sql("RELEASE SAVEPOINT tidings_step")
-        raise
-    conn.exec_driver_sql("RELEASE SAVEPOINT tidings_step")
+        cursor.execute("SAVEPOINT tidings_step")
+        try:
+            yield
+        except BaseException:
+            cursor.execute("ROLLBACK TO SAVEPOINT tidings_step")
+            cursor.execute("RELEASE SAVEPOINT tidings_step")
+            raise
+        cursor.execute("RELEASE SAVEPOINT tidings_step")
+    finally:
+        cursor.close()

@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from tidings.db.dialect import upsert_many
+from tidings.db.dialect import one_of, upsert_statement
+from tidings.db.driver import DriverStatement
 from tidings.db.schema import log_cursors, message_ids, message_log
 
 __all__ = [
@@ -49,36 +50,47 @@ def ensure_cursors(conn: Connection, *, partitions: int) -> None:
         conn.execute(insert(log_cursors), missing)
 
 
+_CLAIM_PARTITION = DriverStatement(
+    lambda dialect: select(log_cursors.c.position)
+    .where(log_cursors.c.partition == bindparam("partition"))
+    .with_for_update(skip_locked=True)
+)
+
+
 def claim_partition(conn: Connection, *, partition: int) -> int | None:
     """Lock a partition's cursor for this transaction and return its position.
 
     Returns None when another worker holds it; on PostgreSQL the row lock is the lease, so a
     crashed worker's claim ends with its transaction.
     """
-    statement = (
-        select(log_cursors.c.position)
-        .where(log_cursors.c.partition == partition)
-        .with_for_update(skip_locked=True)
-    )
-    return (conn.execute(statement)).scalar_one_or_none()
+    rows = _CLAIM_PARTITION.rows(conn, {"partition": partition})
+    return rows[0][0] if rows else None
+
+
+_READ_AFTER = DriverStatement(
+    lambda dialect: select(message_log.c.seq, message_log.c.workspace_id, message_log.c.received_at, message_log.c.body)
+    .where(message_log.c.partition == bindparam("partition"), message_log.c.seq > bindparam("position"))
+    .order_by(message_log.c.seq)
+    .limit(bindparam("limit"))
+)
 
 
 def read_after(conn: Connection, *, partition: int, position: int, limit: int) -> list[LogEntry]:
     """The next entries of a partition, oldest first."""
-    rows = conn.execute(
-        select(message_log.c.seq, message_log.c.workspace_id, message_log.c.received_at, message_log.c.body)
-        .where(message_log.c.partition == partition, message_log.c.seq > position)
-        .order_by(message_log.c.seq)
-        .limit(limit)
-    )
+    rows = _READ_AFTER.rows(conn, {"partition": partition, "position": position, "limit": limit})
     return [LogEntry(*row) for row in rows]
+
+
+_ADVANCE_CURSOR = DriverStatement(
+    lambda dialect: update(log_cursors)
+    .where(log_cursors.c.partition == bindparam("partition"))
+    .values(position=bindparam("position"))
+)
 
 
 def advance_cursor(conn: Connection, *, partition: int, position: int) -> None:
     """Record that every entry up to `position` has been applied."""
-    conn.execute(
-        update(log_cursors).where(log_cursors.c.partition == partition).values(position=position)
-    )
+    _ADVANCE_CURSOR.execute_many(conn, [{"partition": partition, "position": position}])
 
 
 def first_receipt(conn: Connection, *, workspace_id: int, message_id: str) -> datetime | None:
@@ -89,33 +101,29 @@ def first_receipt(conn: Connection, *, workspace_id: int, message_id: str) -> da
     return conn.execute(statement).scalar()
 
 
-_RECEIPTS = select(message_ids.c.message_id, message_ids.c.received_at).where(
-    message_ids.c.workspace_id == bindparam("workspace_id"),
-    message_ids.c.message_id.in_(bindparam("message_ids", expanding=True)),
+_RECEIPTS = DriverStatement(
+    lambda dialect: select(message_ids.c.message_id, message_ids.c.received_at).where(
+        message_ids.c.workspace_id == bindparam("workspace_id"), one_of(message_ids.c.message_id, "message_ids", dialect)
+    )
 )
-# Well under SQLite's and PostgreSQL's limits on bound parameters.
-_RECEIPTS_PER_STATEMENT = 1000
 
 
 def receipts(conn: Connection, *, workspace_id: int, message_ids: Collection[str]) -> dict[str, datetime]:
-    """When each of `message_ids` that was accepted before was first accepted."""
-    wanted = list(message_ids)
-    found: dict[str, datetime] = {}
-    for start in range(0, len(wanted), _RECEIPTS_PER_STATEMENT):
-        chunk = wanted[start : start + _RECEIPTS_PER_STATEMENT]
-        for message_id, received_at in conn.execute(_RECEIPTS, {"workspace_id": workspace_id, "message_ids": chunk}):
-            found[message_id] = received_at
-    return found
+    """When each of `message_ids` that was accepted before was first accepted (one statement)."""
+    return dict(_RECEIPTS.rows(conn, {"workspace_id": workspace_id, "message_ids": list(message_ids)}))
+
+
+_RECORD_RECEIPT = DriverStatement(
+    lambda dialect: upsert_statement(message_ids, dialect, key=("workspace_id", "message_id"), update=("received_at",)).values(
+        workspace_id=bindparam("workspace_id"), message_id=bindparam("message_id"), received_at=bindparam("received_at")
+    )
+)
 
 
 def record_receipts(conn: Connection, rows: Sequence[tuple[int, str, datetime]]) -> None:
     """Record (workspace_id, message_id, received_at) receipts, replacing earlier ones of the same ids."""
-    upsert_many(
-        conn,
-        message_ids,
-        [{"workspace_id": w, "message_id": m, "received_at": at} for w, m, at in rows],
-        key=("workspace_id", "message_id"),
-        update=("received_at",),
+    _RECORD_RECEIPT.execute_many(
+        conn, [{"workspace_id": w, "message_id": m, "received_at": at} for w, m, at in rows]
     )
 
 

@@ -25,7 +25,7 @@ from tidings.people.events import (
     purge_expired_anonymous_events,
     record_event,
 )
-from tidings.people.identifiers import email_key, looks_like_email, resolve_user_id
+from tidings.people.identifiers import email_key, looks_like_email, new_event_id, resolve_user_id
 from tidings.people.identify import find_or_create_person, identify
 from tidings.people.merge import merge_people
 from tidings.people.object_queries import list_object_relationships, list_object_types, list_person_relationships
@@ -109,6 +109,7 @@ __all__ = [
     "list_object_types",
     "list_person_relationships",
     "looks_like_email",
+    "new_event_id",
     "merge_anonymous_events",
     "merge_people",
     "people_with_email",

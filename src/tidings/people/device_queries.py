@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.engine import Connection
 
 from tidings.db.dialect import upsert
+from tidings.db.driver import DriverStatement
 from tidings.db.schema import anonymous_devices, devices
 from tidings.people.types import Device
 
@@ -99,15 +100,27 @@ def delete_anonymous_device(conn: Connection, *, workspace_id: int, anonymous_id
     return result.rowcount > 0
 
 
-def take_anonymous_devices(conn: Connection, *, workspace_id: int, anonymous_id: str) -> list[Device]:
-    """Remove and return the devices of an anonymous id."""
-    taken = list_anonymous_devices(conn, workspace_id=workspace_id, anonymous_id=anonymous_id)
-    conn.execute(
-        delete(anonymous_devices).where(
-            anonymous_devices.c.workspace_id == workspace_id, anonymous_devices.c.anonymous_id == anonymous_id
-        )
+_TAKE_ANONYMOUS_DEVICES = DriverStatement(
+    lambda dialect: delete(anonymous_devices)
+    .where(
+        anonymous_devices.c.workspace_id == bindparam("workspace_id"),
+        anonymous_devices.c.anonymous_id == bindparam("anonymous_id"),
     )
-    return taken
+    .returning(
+        anonymous_devices.c.token,
+        anonymous_devices.c.platform,
+        anonymous_devices.c.last_used,
+        anonymous_devices.c.attributes,
+    )
+)
+
+
+def take_anonymous_devices(conn: Connection, *, workspace_id: int, anonymous_id: str) -> list[Device]:
+    """Remove and return the devices of an anonymous id, most recently used first (one statement:
+    every identify with an anonymous id new to its workspace runs it)."""
+    rows = _TAKE_ANONYMOUS_DEVICES.rows(conn, {"workspace_id": workspace_id, "anonymous_id": anonymous_id})
+    taken = [Device(token, platform, last_used, "", dict(attributes)) for token, platform, last_used, attributes in rows]
+    return sorted(taken, key=lambda device: device.last_used, reverse=True)
 
 
 def list_anonymous_devices(conn: Connection, *, workspace_id: int, anonymous_id: str) -> list[Device]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
 from tidings.db.dialect import insert_ignoring_conflicts, upsert
+from tidings.db.driver import DriverStatement
 from tidings.db.schema import anonymous_relationships, object_types, objects, people, relationships
 from tidings.people.types import Object, ObjectKey, ObjectRelationship, ObjectType, PersonRelationship
 
@@ -267,19 +268,23 @@ def upsert_anonymous_relationship(
     )
 
 
+_TAKE_ANONYMOUS_RELATIONSHIPS = DriverStatement(
+    lambda dialect: delete(anonymous_relationships)
+    .where(
+        anonymous_relationships.c.workspace_id == bindparam("workspace_id"),
+        anonymous_relationships.c.anonymous_id == bindparam("anonymous_id"),
+    )
+    .returning(anonymous_relationships.c.cio_object_id, anonymous_relationships.c.attributes)
+)
+
+
 def take_anonymous_relationships(
     conn: Connection, *, workspace_id: int, anonymous_id: str
 ) -> list[tuple[str, dict[str, Any]]]:
-    """Remove and return (cio_object_id, attributes) of an anonymous id's relationships."""
-    of_anonymous_id = (
-        anonymous_relationships.c.workspace_id == workspace_id,
-        anonymous_relationships.c.anonymous_id == anonymous_id,
-    )
-    rows = conn.execute(
-        select(anonymous_relationships.c.cio_object_id, anonymous_relationships.c.attributes).where(*of_anonymous_id)
-    ).all()
-    conn.execute(delete(anonymous_relationships).where(*of_anonymous_id))
-    return [(row.cio_object_id, dict(row.attributes)) for row in rows]
+    """Remove and return (cio_object_id, attributes) of an anonymous id's relationships, in the
+    order of the objects' ids (one statement, run by every identify that merges an anonymous id)."""
+    rows = _TAKE_ANONYMOUS_RELATIONSHIPS.rows(conn, {"workspace_id": workspace_id, "anonymous_id": anonymous_id})
+    return sorted((cio_object_id, dict(attributes)) for cio_object_id, attributes in rows)
 
 
 def delete_anonymous_relationships_received_before(conn: Connection, *, cutoff: datetime) -> int:

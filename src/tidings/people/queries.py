@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Select, String, Table, bindparam, cast, delete, func, insert, literal, select, tuple_, union_all, update
 from sqlalchemy.engine import Connection, Row
 
-from tidings.db.dialect import insert_ignoring_conflicts, insert_many_ignoring_conflicts
+from tidings.db.dialect import insert_ignoring_conflicts, insert_ignoring_conflicts_statement, one_of
+from tidings.db.driver import DriverStatement
 from tidings.db.schema import (
     activities,
     anonymous_merges,
@@ -53,6 +54,20 @@ __all__ = [
 ]
 
 
+def _person_of(row: tuple[Any, ...]) -> Person:
+    """A person from the columns of `_PERSON`, as a driver statement returns them."""
+    cio_id, id, email, attributes, attribute_timestamps, created_at, updated_at = row
+    return Person(
+        cio_id=cio_id,
+        id=id,
+        email=email,
+        attributes=dict(attributes),
+        attribute_timestamps=dict(attribute_timestamps),
+        created_at=created_at,
+        updated_at=updated_at,
+    )
+
+
 def _person(row: Row[Any]) -> Person:
     return Person(
         cio_id=row.cio_id,
@@ -76,33 +91,53 @@ _PERSON = select(
 )
 
 
-# Statements on the processor's hot path are built once: building one costs more than running it.
-_FIND_PERSON = {
-    kind: _PERSON.where(people.c.workspace_id == bindparam("workspace_id"), column == bindparam("value"))
-    .order_by(people.c.created_at, people.c.cio_id)
-    .limit(1)
-    for kind, column in (
-        (IdentifierKind.CIO_ID, people.c.cio_id),
-        (IdentifierKind.ID, people.c.id),
-        (IdentifierKind.EMAIL, people.c.email_key),
+_BY_KIND = {
+    IdentifierKind.CIO_ID: people.c.cio_id,
+    IdentifierKind.ID: people.c.id,
+    IdentifierKind.EMAIL: people.c.email_key,
+}
+
+
+def _find_person_statement(kind: IdentifierKind) -> DriverStatement:
+    column = _BY_KIND[kind]
+    return DriverStatement(
+        lambda dialect: _PERSON.where(people.c.workspace_id == bindparam("workspace_id"), column == bindparam("value"))
+        .order_by(people.c.created_at, people.c.cio_id)
+        .limit(1)
     )
+
+
+_FIND_PERSON_BY_CIO_ID = _find_person_statement(IdentifierKind.CIO_ID)
+_FIND_PERSON_BY_ID = _find_person_statement(IdentifierKind.ID)
+_FIND_PERSON_BY_EMAIL = _find_person_statement(IdentifierKind.EMAIL)
+_FIND_PERSON = {
+    IdentifierKind.CIO_ID: _FIND_PERSON_BY_CIO_ID,
+    IdentifierKind.ID: _FIND_PERSON_BY_ID,
+    IdentifierKind.EMAIL: _FIND_PERSON_BY_EMAIL,
 }
 
 
 def find_person(conn: Connection, *, workspace_id: int, ref: ResolvedRef) -> Person | None:
     """The person an identifier names; for an email shared by several (id-only workspaces), the oldest."""
     value = email_key(ref.value) if ref.kind is IdentifierKind.EMAIL else ref.value
-    row = conn.execute(_FIND_PERSON[ref.kind], {"workspace_id": workspace_id, "value": value}).first()
-    return _person(row) if row else None
+    rows = _FIND_PERSON[ref.kind].rows(conn, {"workspace_id": workspace_id, "value": value})
+    return _person_of(rows[0]) if rows else None
 
 
-_FIND_PEOPLE = {
-    kind: _PERSON.where(people.c.workspace_id == bindparam("workspace_id"), column.in_(bindparam("values", expanding=True)))
-    for kind, column in (
-        (IdentifierKind.CIO_ID, people.c.cio_id),
-        (IdentifierKind.ID, people.c.id),
-        (IdentifierKind.EMAIL, people.c.email_key),
+def _find_people_statement(kind: IdentifierKind) -> DriverStatement:
+    column = _BY_KIND[kind]
+    return DriverStatement(
+        lambda dialect: _PERSON.where(people.c.workspace_id == bindparam("workspace_id"), one_of(column, "values", dialect))
     )
+
+
+_FIND_PEOPLE_BY_CIO_ID = _find_people_statement(IdentifierKind.CIO_ID)
+_FIND_PEOPLE_BY_ID = _find_people_statement(IdentifierKind.ID)
+_FIND_PEOPLE_BY_EMAIL = _find_people_statement(IdentifierKind.EMAIL)
+_FIND_PEOPLE = {
+    IdentifierKind.CIO_ID: _FIND_PEOPLE_BY_CIO_ID,
+    IdentifierKind.ID: _FIND_PEOPLE_BY_ID,
+    IdentifierKind.EMAIL: _FIND_PEOPLE_BY_EMAIL,
 }
 
 
@@ -117,8 +152,8 @@ def find_people(conn: Connection, *, workspace_id: int, refs: Sequence[ResolvedR
         if not wanted:
             continue
         owners: dict[str, Person] = {}
-        for row in conn.execute(statement, {"workspace_id": workspace_id, "values": list(wanted)}):
-            person = _person(row)
+        for row in statement.rows(conn, {"workspace_id": workspace_id, "values": list(wanted)}):
+            person = _person_of(row)
             value = email_key(person.email) if kind is IdentifierKind.EMAIL else getattr(person, kind.value)
             owner = owners.get(value)
             # An email shared by several people (id-only workspaces) names the oldest, as in find_person.
@@ -139,9 +174,11 @@ def people_with_email(conn: Connection, *, workspace_id: int, email: str) -> lis
     return [_person(row) for row in rows]
 
 
-_INSERT_PERSON = insert(people)
-_UPDATE_PERSON = (
-    update(people)
+_INSERT_PERSON = DriverStatement(
+    lambda dialect: insert(people).values({column.name: bindparam(column.name) for column in people.columns})
+)
+_UPDATE_PERSON = DriverStatement(
+    lambda dialect: update(people)
     .where(people.c.workspace_id == bindparam("in_workspace"), people.c.cio_id == bindparam("of_cio_id"))
     .values(
         id=bindparam("new_id"),
@@ -161,7 +198,7 @@ def insert_person(conn: Connection, *, workspace_id: int, person: Person) -> Non
 def insert_people(conn: Connection, people: Sequence[tuple[int, Person]]) -> None:
     """Store new (workspace_id, person) pairs in one executemany."""
     if people:
-        conn.execute(_INSERT_PERSON, [_person_row(workspace_id, person) for workspace_id, person in people])
+        _INSERT_PERSON.execute_many(conn, [_person_row(workspace_id, person) for workspace_id, person in people])
 
 
 def _person_row(workspace_id: int, person: Person) -> dict[str, Any]:
@@ -186,7 +223,7 @@ def update_person(conn: Connection, *, workspace_id: int, person: Person) -> Non
 def update_people(conn: Connection, people: Sequence[tuple[int, Person]]) -> None:
     """`update_person` for each (workspace_id, person) pair, in one executemany."""
     if people:
-        conn.execute(_UPDATE_PERSON, [_person_update(workspace_id, person) for workspace_id, person in people])
+        _UPDATE_PERSON.execute_many(conn, [_person_update(workspace_id, person) for workspace_id, person in people])
 
 
 def _person_update(workspace_id: int, person: Person) -> dict[str, Any]:
@@ -224,11 +261,20 @@ def move_person_data(conn: Connection, *, workspace_id: int, from_cio_id: str, t
         insert_ignoring_conflicts(conn, segment_members, {**row, "cio_id": to_cio_id})
 
 
+_EVENT_COLUMNS = (
+    "workspace_id", "cio_id", "anonymous_id", "event_id", "type", "name", "data", "timestamp", "received_at", "processed_at"
+)
+_INSERT_EVENT = DriverStatement(
+    lambda dialect: insert_ignoring_conflicts_statement(events, dialect)
+    .values({name: bindparam(name) for name in _EVENT_COLUMNS})
+    .returning(events.c.workspace_id, events.c.event_id)
+)
+
+
 def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[tuple[int, str]]:
-    """Store events in multi-row statements; returns the (workspace_id, event_id) of those stored,
-    leaving out the ones whose event id was seen before."""
-    stored = insert_many_ignoring_conflicts(conn, events, rows, returning=("workspace_id", "event_id"))
-    return {(workspace_id, event_id) for workspace_id, event_id in stored}
+    """Store events (a round trip for all on PostgreSQL); returns the (workspace_id, event_id) of
+    those stored, leaving out the ones whose event id was seen before."""
+    return {(workspace_id, event_id) for workspace_id, event_id in _INSERT_EVENT.returning_many(conn, rows)}
 
 
 _UNMERGED = (
@@ -239,8 +285,8 @@ _UNMERGED = (
     # ix_events_anonymous. cio_ids are never empty, so the two conditions select the same rows.
     func.coalesce(events.c.cio_id, "") == "",
 )
-_ATTACH_UNMERGED = (
-    update(events)
+_ATTACH_UNMERGED = DriverStatement(
+    lambda dialect: update(events)
     .where(*_UNMERGED)
     .values(cio_id=bindparam("to_cio_id"), processed_at=bindparam("at"))
     .returning(events.c.timestamp)
@@ -252,7 +298,7 @@ def attach_anonymous_events(
 ) -> tuple[int, datetime | None]:
     """Give a person the unmerged events of an anonymous id; returns how many and the oldest time."""
     parameters = {"in_workspace": workspace_id, "of_anonymous_id": anonymous_id, "to_cio_id": cio_id, "at": now}
-    timestamps = list(conn.execute(_ATTACH_UNMERGED, parameters).scalars())
+    timestamps = [timestamp for (timestamp,) in _ATTACH_UNMERGED.rows(conn, parameters)]
     return len(timestamps), min(timestamps, default=None)
 
 
@@ -262,36 +308,46 @@ def delete_anonymous_events_received_before(conn: Connection, *, cutoff: datetim
     return result.rowcount
 
 
-_FIND_ANONYMOUS_MERGE = select(anonymous_merges.c.cio_id, anonymous_merges.c.merged_at).where(
-    anonymous_merges.c.workspace_id == bindparam("workspace_id"),
-    anonymous_merges.c.anonymous_id == bindparam("anonymous_id"),
+_FIND_ANONYMOUS_MERGE = DriverStatement(
+    lambda dialect: select(anonymous_merges.c.cio_id, anonymous_merges.c.merged_at).where(
+        anonymous_merges.c.workspace_id == bindparam("workspace_id"),
+        anonymous_merges.c.anonymous_id == bindparam("anonymous_id"),
+    )
 )
 
 
 def find_anonymous_merge(
     conn: Connection, *, workspace_id: int, anonymous_id: str
 ) -> tuple[str, datetime] | None:
-    row = conn.execute(_FIND_ANONYMOUS_MERGE, {"workspace_id": workspace_id, "anonymous_id": anonymous_id}).first()
-    return (row.cio_id, row.merged_at) if row else None
+    rows = _FIND_ANONYMOUS_MERGE.rows(conn, {"workspace_id": workspace_id, "anonymous_id": anonymous_id})
+    return rows[0] if rows else None
+
+
+_INSERT_ANONYMOUS_MERGE = DriverStatement(
+    lambda dialect: insert_ignoring_conflicts_statement(anonymous_merges, dialect).values(
+        {name: bindparam(name) for name in ("workspace_id", "anonymous_id", "cio_id", "merged_at")}
+    )
+)
 
 
 def insert_anonymous_merge(
     conn: Connection, *, workspace_id: int, anonymous_id: str, cio_id: str, now: datetime
 ) -> bool:
     """Record that an anonymous id merged into a person; False (and nothing changed) if it already had."""
-    return insert_ignoring_conflicts(
-        conn,
-        anonymous_merges,
-        {"workspace_id": workspace_id, "anonymous_id": anonymous_id, "cio_id": cio_id, "merged_at": now},
+    row = {"workspace_id": workspace_id, "anonymous_id": anonymous_id, "cio_id": cio_id, "merged_at": now}
+    return _INSERT_ANONYMOUS_MERGE.execute_many(conn, [row]) == 1
+
+
+_INSERT_ACTIVITY = DriverStatement(
+    lambda dialect: insert(activities).values(
+        {name: bindparam(name) for name in ("workspace_id", "cio_id", "type", "name", "data", "timestamp")}
     )
-
-
-_INSERT_ACTIVITY = insert(activities)
+)
 
 
 def insert_activities(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(_INSERT_ACTIVITY, list(rows))
+    """Store activity rows (as `activity_row` makes them) in one executemany."""
+    _INSERT_ACTIVITY.execute_many(conn, rows)
 
 
 def _activity_rows(table: Table, prefix: str, *, workspace_id: int, cio_id: str, type: str | None) -> Select[Any]:

@@ -7,7 +7,6 @@ import logging
 from datetime import datetime
 
 from sqlalchemy.engine import Connection
-from ulid import ULID
 
 from tidings import messaging, people, segments
 from tidings.log import (
@@ -251,7 +250,7 @@ def _track(
         "name": message.name,
         "data": message.properties,
         "timestamp": timestamp,
-        "event_id": message.event_id or str(ULID.from_datetime(timestamp)),
+        "event_id": message.event_id or people.new_event_id(timestamp),
         "received_at": message.received_at,
         "now": now,
     }
