@@ -38,7 +38,7 @@ from tidings.log import (
     read_after,
 )
 from tidings.people import ResolvedRef
-from tidings.processor.handlers import apply_message
+from tidings.processor.handlers import apply_message, identify_run, is_plain_identify
 from tidings.processor.references import resolve
 from tidings.processor.segment_targeting import refresh_segments
 from tidings.workspaces import Workspace, get_workspace
@@ -158,6 +158,7 @@ class Processor:
         repeats = find_repeats(conn, [(entry.workspace_id, message) for entry, message in live])
         # One at a time, each message has its own savepoint; together, runs of events are batched.
         events = None if one_by_one else people.EventRun(conn)
+        identifies = None if one_by_one else people.IdentifyRun(conn)
         looked_up_to = 0  # messages before this one are in a run whose people were looked up
         for index, ((entry, message), is_repeat) in enumerate(zip(live, repeats)):
             if is_repeat:
@@ -176,14 +177,23 @@ class Processor:
                 apply_message(conn, workspace, message, now=now)
                 refresh_segments(conn, workspace, message, in_segments, now=now)
             else:
+                if identifies is not None and not is_plain_identify(message):
+                    identifies.flush()  # before the events' look-up reads people
                 if events is not None and isinstance(message, Track) and index >= looked_up_to:
                     refs, looked_up_to = _run_people(live, start=index, workspace=workspace)
                     events.look_up(workspace, refs)
-                apply_message(conn, workspace, message, now=now, events=events)
+                if identifies is not None and is_plain_identify(message) and index >= looked_up_to:
+                    if events is not None:
+                        events.flush()  # before the identifies' look-up reads people
+                    calls, looked_up_to = identify_run(live, start=index, workspace=workspace)
+                    identifies.look_up(workspace, calls)
+                apply_message(conn, workspace, message, now=now, events=events, identifies=identifies)
             if isinstance(message, SuppressPerson):
                 del workspaces[entry.workspace_id]  # its suppression state changed: read it again
         if events is not None:
             events.flush()
+        if identifies is not None:
+            identifies.flush()
 
     def _apply_entry(
         self,
