@@ -133,11 +133,12 @@ def _identify(
 class IdentifyRun:
     """A run of identifies applied with few statements, for the processor's batches.
 
-    `look_up` finds the people of the whole run in one statement per kind of identifier; each
-    `identify` then reads them from the run and leaves its person and activity rows pending, and
-    `flush` writes them all with one statement per table. Nothing else may change people between
-    the first `look_up` or `identify` and `flush`: the caller flushes before applying any other
-    kind of message. The outcome is that of calling `identify` for each message in turn.
+    `look_up` finds the people of the whole run in one statement; each `identify` then reads them
+    from the run and leaves its person and activity rows pending, and `flush` writes them with one
+    statement per table. Nothing else may change people between the first `look_up` or `identify`
+    and `flush`: the caller flushes before applying any other kind of message, or before a run of
+    events calls `share_people`, which keeps the activity rows pending (events never read them).
+    The outcome is that of calling `identify` for each message in turn.
     """
 
     def __init__(self, conn: Connection) -> None:
@@ -145,13 +146,12 @@ class IdentifyRun:
         # What a find would answer now; None: nobody has the identifier. Missing: ask the database
         # (after writing what is pending).
         self._known: dict[tuple[int, IdentifierKind, str], Person | None] = {}
-        self._new: dict[tuple[int, str], Person] = {}
-        self._changed: dict[tuple[int, str], Person] = {}
+        # People to store, new or changed, by (workspace_id, cio_id).
+        self._people: dict[tuple[int, str], Person] = {}
         self._activities: list[dict[str, Any]] = []
 
     def look_up(self, workspace: Workspace, calls: Sequence[tuple[ResolvedRef, dict[str, Any]]]) -> None:
-        """Find the people every (ref, traits) identify call of a run could name, in one statement per
-        kind of identifier."""
+        """Find the people every (ref, traits) identify call of a run could name, in one statement."""
         email_is_identifier = workspace.identifier_mode is IdentifierMode.EMAIL_OR_ID
         wanted = {
             lookup: None
@@ -186,6 +186,14 @@ class IdentifyRun:
         self._write()
         self._known.clear()
 
+    def share_people(self) -> None:
+        """Write the pending people and start a new run, keeping the activity rows for the next flush.
+
+        For a run of events, which reads and creates people but never reads activity.
+        """
+        self._write_people()
+        self._known.clear()
+
     def find(self, workspace_id: int, ref: ResolvedRef) -> Person | None:
         key = _known_key(workspace_id, ref)
         if key not in self._known:
@@ -196,11 +204,7 @@ class IdentifyRun:
     def save(
         self, workspace_id: int, person: Person, *, before: Person | None, activities: list[dict[str, Any]]
     ) -> None:
-        key = (workspace_id, person.cio_id)
-        if before is None or key in self._new:
-            self._new[key] = person
-        else:
-            self._changed[key] = person
+        self._people[(workspace_id, person.cio_id)] = person
         self._activities.extend(activities)
         self._remember(workspace_id, person, before=before)
         if before is not None and before.id != person.id:
@@ -229,12 +233,13 @@ class IdentifyRun:
                 self._known[key] = person
 
     def _write(self) -> None:
-        queries.insert_people(self.conn, [(workspace_id, person) for (workspace_id, _), person in self._new.items()])
-        queries.update_people(self.conn, [(workspace_id, person) for (workspace_id, _), person in self._changed.items()])
+        self._write_people()
         queries.insert_activities(self.conn, self._activities)
-        self._new.clear()
-        self._changed.clear()
         self._activities.clear()
+
+    def _write_people(self) -> None:
+        queries.store_people(self.conn, [(workspace_id, person) for (workspace_id, _), person in self._people.items()])
+        self._people.clear()
 
 
 def _known_key(workspace_id: int, ref: ResolvedRef) -> tuple[int, IdentifierKind, str]:

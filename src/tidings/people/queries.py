@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, String, Table, bindparam, cast, delete, func, insert, literal, select, tuple_, union_all, update
 from sqlalchemy.engine import Connection, Row
 
-from tidings.db.dialect import insert_ignoring_conflicts, insert_many_ignoring_conflicts
+from tidings.db.dialect import insert_ignoring_conflicts, insert_many_ignoring_conflicts, upsert_many
 from tidings.db.schema import (
     activities,
     anonymous_merges,
@@ -49,6 +49,7 @@ __all__ = [
     "list_devices",
     "move_person_data",
     "people_with_email",
+    "store_people",
     "update_people",
     "update_person",
     "upsert_device",
@@ -218,6 +219,17 @@ def insert_people(conn: Connection, people: Sequence[tuple[int, Person]]) -> Non
     """Store new (workspace_id, person) pairs in one executemany."""
     if people:
         conn.execute(_INSERT_PERSON, [_person_row(workspace_id, person) for workspace_id, person in people])
+
+
+def store_people(conn: Connection, pairs: Sequence[tuple[int, Person]]) -> None:
+    """Insert new and update changed (workspace_id, person) pairs, in order, in one executemany."""
+    upsert_many(
+        conn,
+        people,
+        [_person_row(workspace_id, person) for workspace_id, person in pairs],
+        key=("workspace_id", "cio_id"),
+        update=("id", "email", "email_key", "attributes", "attribute_timestamps", "updated_at"),
+    )
 
 
 def _person_row(workspace_id: int, person: Person) -> dict[str, Any]:

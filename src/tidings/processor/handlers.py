@@ -57,11 +57,13 @@ def apply_message(
 
     With `events`, an event is recorded in that run and written at its flush, which any other kind
     of message calls first; likewise a plain identify (no anonymous id, no relationships) with
-    `identifies`.
+    `identifies`, whose people (not its activity rows) an event writes first.
     """
     if events is not None and not isinstance(message, Track):
         events.flush()
-    if identifies is not None and not is_plain_identify(message):
+    if identifies is not None and isinstance(message, Track):
+        identifies.share_people()
+    elif identifies is not None and not is_plain_identify(message):
         identifies.flush()
     match message:
         case Identify() if identifies is not None and is_plain_identify(message):

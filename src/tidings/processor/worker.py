@@ -177,8 +177,8 @@ class Processor:
                 apply_message(conn, workspace, message, now=now)
                 refresh_segments(conn, workspace, message, in_segments, now=now)
             else:
-                if identifies is not None and not is_plain_identify(message):
-                    identifies.flush()  # before the events' look-up reads people
+                if identifies is not None and isinstance(message, Track):
+                    identifies.share_people()  # before the events' look-up reads people
                 if events is not None and isinstance(message, Track) and index >= looked_up_to:
                     refs, looked_up_to = _run_people(live, start=index, workspace=workspace)
                     events.look_up(workspace, refs)
