@@ -26,6 +26,7 @@ from tidings.ingest import IngestLimits, decode_body, track_api
 from tidings.log import Message as LogMessage
 from tidings.log import Origin
 from tidings.services import Services
+from tidings.workspaces import Workspace
 
 __all__ = ["DirectTrackCalls"]
 
@@ -61,6 +62,9 @@ class DirectTrackCalls:
         self.app = app
         self._services = services
         self._auth = auth
+        # The limits of the workspace object the authenticator last gave for each workspace id:
+        # it caches workspaces, so they are worked out again only when it reads a new one.
+        self._limits: dict[int, tuple[Workspace, IngestLimits]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = _match(scope) if scope["type"] == "http" else None
@@ -82,10 +86,18 @@ class DirectTrackCalls:
         """Authenticate, decode, translate and log the call, as `track.py`'s `accept` does."""
         authorization, content_type = _headers(scope)
         workspace = await self._auth.track_workspace_for(authorization)
-        limits = IngestLimits.for_workspace(workspace.limits)
+        limits = self._limits_of(workspace)
         body = decode_body(await _body(receive), content_type=content_type, limit=limits.body_bytes)
-        message = build(identifier, body, self._services.clock.now(), limits)
-        await self._services.log.append(workspace.id, [message], origin=Origin.TRACK)
+        received_at = self._services.clock.now()
+        message = build(identifier, body, received_at, limits)
+        await self._services.log.append(workspace.id, [message], origin=Origin.TRACK, received_at=received_at)
+
+    def _limits_of(self, workspace: Workspace) -> IngestLimits:
+        known = self._limits.get(workspace.id)
+        if known is None or known[0] is not workspace:
+            known = (workspace, IngestLimits.for_workspace(workspace.limits))
+            self._limits[workspace.id] = known
+        return known[1]
 
 
 class _Disconnected(Exception):

@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
@@ -67,12 +68,20 @@ class LogWriter:
                 await asyncio.sleep(0)
         await self._loop.stop()
 
-    async def append(self, workspace_id: int, messages: Sequence[Message], *, origin: str | None = None) -> None:
+    async def append(
+        self,
+        workspace_id: int,
+        messages: Sequence[Message],
+        *,
+        origin: str | None = None,
+        received_at: datetime | None = None,
+    ) -> None:
         """Return once `messages` are durably in the log, or raise if the commit failed.
 
-        `origin` names the API that took them, for the data-in log.
+        `origin` names the API that took them, for the data-in log; `received_at` is when the call
+        arrived (now, unless the caller read the clock already).
         """
-        received_at = self._clock.now()
+        received_at = received_at or self._clock.now()
         partition = partition_for(workspace_id, partitions=self._partitions)
         rows = [
             {
