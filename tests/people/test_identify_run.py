@@ -93,7 +93,8 @@ async def test_batched_identifies_end_as_identifies_one_at_a_time(
 async def test_identifies_between_events_apply_in_one_pass_without_retrying_one_by_one(
     track: TrackDriver, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A person an event creates is found by the identify after it, in the same batch."""
+    """A person an event creates is found by the identify after it in the same batch, and one an
+    identify creates by the event after it."""
     await services.processor.run_until_idle()  # what other tests left in the shared log
     passes = []
     apply_all = Processor._apply_all
@@ -109,8 +110,11 @@ async def test_identifies_between_events_apply_in_one_pass_without_retrying_one_
     await track.identify("u2", plan="free")
     await track.identify("u1", plan="team")
     await track.event("u1", "closed")
-    assert await track.processed() == 6
+    await track.identify("u3", plan="free")
+    await track.event("u3", "opened")
+    assert await track.processed() == 8
     assert passes == [False]
     customer = await track.customer("u1")
     assert (customer["identifiers"]["email"], customer["attributes"]["plan"]) == ("u1@x.com", "team")
     assert [a["name"] for a in await track.activities("u1", type="event")] == ["closed", "opened"]
+    assert [a["name"] for a in await track.activities("u3", type="event")] == ["opened"]

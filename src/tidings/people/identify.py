@@ -133,12 +133,12 @@ def _identify(
 class IdentifyRun:
     """A run of identifies applied with few statements, for the processor's batches.
 
-    `look_up` finds the people of the whole run in one statement; each `identify` then reads them
+    `look_up` finds the people of many identifies in one statement; each `identify` then reads them
     from the run and leaves its person and activity rows pending, and `flush` writes them with one
     statement per table. Nothing else may change people between the first `look_up` or `identify`
-    and `flush`: the caller flushes before applying any other kind of message, or before a run of
-    events calls `share_people`, which keeps the activity rows pending (events never read them).
-    The outcome is that of calling `identify` for each message in turn.
+    and `flush`: the caller flushes before applying any other kind of message, except that events
+    may come between identifies after `share_people`. The outcome is that of calling `identify`
+    for each message in turn.
     """
 
     def __init__(self, conn: Connection) -> None:
@@ -146,8 +146,10 @@ class IdentifyRun:
         # What a find would answer now; None: nobody has the identifier. Missing: ask the database
         # (after writing what is pending).
         self._known: dict[tuple[int, IdentifierKind, str], Person | None] = {}
-        # People to store, new or changed, by (workspace_id, cio_id).
+        # People to store, new or changed, by (workspace_id, cio_id), and every identifier key
+        # they had or have.
         self._people: dict[tuple[int, str], Person] = {}
+        self._pending_keys: set[tuple[int, IdentifierKind, str]] = set()
         self._activities: list[dict[str, Any]] = []
 
     def look_up(self, workspace: Workspace, calls: Sequence[tuple[ResolvedRef, dict[str, Any]]]) -> None:
@@ -161,7 +163,7 @@ class IdentifyRun:
         }
         if not wanted:
             return
-        self._write()
+        self._write_people()
         found = queries.find_people_by_any(self.conn, workspace_id=workspace.id, refs=list(wanted))
         for ref in wanted:
             self._known[_known_key(workspace.id, ref)] = found.get(ref)
@@ -186,18 +188,23 @@ class IdentifyRun:
         self._write()
         self._known.clear()
 
-    def share_people(self) -> None:
-        """Write the pending people and start a new run, keeping the activity rows for the next flush.
+    def share_people(self, workspace: Workspace, refs: Sequence[ResolvedRef]) -> None:
+        """Before events that name `refs`: write the pending people those could find, and forget
+        what `refs` were known to find (an event creates the person nobody had).
 
-        For a run of events, which reads and creates people but never reads activity.
+        Events (not page or screen views, which end the run with `flush`) read and create people
+        but never change one, and never read activity rows: everything else stays pending.
         """
-        self._write_people()
-        self._known.clear()
+        keys = {_known_key(workspace.id, ref) for ref in refs}
+        if not keys.isdisjoint(self._pending_keys):
+            self._write_people()
+        for key in keys:
+            self._known.pop(key, None)
 
     def find(self, workspace_id: int, ref: ResolvedRef) -> Person | None:
         key = _known_key(workspace_id, ref)
         if key not in self._known:
-            self._write()
+            self._write_people()
             self._known[key] = queries.find_person(self.conn, workspace_id=workspace_id, ref=ref)
         return self._known[key]
 
@@ -205,11 +212,14 @@ class IdentifyRun:
         self, workspace_id: int, person: Person, *, before: Person | None, activities: list[dict[str, Any]]
     ) -> None:
         self._people[(workspace_id, person.cio_id)] = person
+        self._pending_keys |= _identifier_keys(workspace_id, person)
+        if before is not None:
+            self._pending_keys |= _identifier_keys(workspace_id, before)
         self._activities.extend(activities)
         self._remember(workspace_id, person, before=before)
         if before is not None and before.id != person.id:
             # Pending writes never change an id, so their order cannot break the ids' uniqueness.
-            self._write()
+            self._write_people()
 
     def settle(self) -> None:
         self.flush()
@@ -240,6 +250,7 @@ class IdentifyRun:
     def _write_people(self) -> None:
         queries.store_people(self.conn, [(workspace_id, person) for (workspace_id, _), person in self._people.items()])
         self._people.clear()
+        self._pending_keys.clear()
 
 
 def _known_key(workspace_id: int, ref: ResolvedRef) -> tuple[int, IdentifierKind, str]:

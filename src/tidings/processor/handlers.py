@@ -57,12 +57,12 @@ def apply_message(
 
     With `events`, an event is recorded in that run and written at its flush, which any other kind
     of message calls first; likewise a plain identify (no anonymous id, no relationships) with
-    `identifies`, whose people (not its activity rows) an event writes first.
+    `identifies`, which an event lets write what it needs first (`IdentifyRun.share_people`).
     """
     if events is not None and not isinstance(message, Track):
         events.flush()
     if identifies is not None and isinstance(message, Track):
-        identifies.share_people()
+        identifies.share_people(workspace, [resolve(message.person, workspace)] if message.person else [])
     elif identifies is not None and not is_plain_identify(message):
         identifies.flush()
     match message:
@@ -138,14 +138,16 @@ def is_plain_identify(message: Message) -> bool:
 def identify_run(
     messages: Sequence[tuple[LogEntry, Message]], *, start: int, workspace: Workspace
 ) -> tuple[list[tuple[ResolvedRef, dict[str, Any]]], int]:
-    """The (ref, traits) of the run of plain identifies of `workspace` from `start`, and where the run ends."""
-    calls = []
+    """The (ref, traits) of every plain identify of `workspace` from `start` on, to look up at once,
+    and where the run of them that starts at `start` ends."""
     end = start
     while end < len(messages) and messages[end][0].workspace_id == workspace.id and is_plain_identify(messages[end][1]):
-        message = messages[end][1]
-        assert isinstance(message, Identify)
-        calls.append((resolve(message.person, workspace), message.traits))
         end += 1
+    calls = []
+    for entry, message in messages[start:]:
+        if entry.workspace_id == workspace.id and is_plain_identify(message):
+            assert isinstance(message, Identify)
+            calls.append((resolve(message.person, workspace), message.traits))
     return calls, end
 
 

@@ -177,10 +177,10 @@ class Processor:
                 apply_message(conn, workspace, message, now=now)
                 refresh_segments(conn, workspace, message, in_segments, now=now)
             else:
-                if identifies is not None and isinstance(message, Track):
-                    identifies.share_people()  # before the events' look-up reads people
                 if events is not None and isinstance(message, Track) and index >= looked_up_to:
                     refs, looked_up_to = _run_people(live, start=index, workspace=workspace)
+                    if identifies is not None:
+                        identifies.share_people(workspace, refs)  # before the events' look-up reads people
                     events.look_up(workspace, refs)
                 if identifies is not None and is_plain_identify(message) and index >= looked_up_to:
                     if events is not None:
