@@ -37,7 +37,10 @@ class Authenticator:
 
     async def track_workspace(self, request: Request) -> Workspace:
         """The workspace of a Track API call's `Authorization: Basic site_id:api_key`."""
-        header = request.headers.get("authorization", "")
+        return await self.track_workspace_for(request.headers.get("authorization", ""))
+
+    async def track_workspace_for(self, header: str) -> Workspace:
+        """As `track_workspace`, from the `Authorization` header's value (for routes served without a Request)."""
         scheme, _, encoded = header.partition(" ")
         if scheme.lower() != "basic" or not encoded:
             raise Unauthenticated("Unauthorized request")

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from tidings.api.responses import FastJSONResponse
 from tidings.errors import Conflict, InvalidInput, LimitExceeded, NotFound, TidingsError, Unauthenticated
 
-__all__ = ["error_response", "exception_handlers", "status_for"]
+__all__ = ["error_response", "exception_handlers", "status_for", "tidings_error_response"]
 
 STATUS: dict[type[TidingsError], int] = {
     LimitExceeded: 400,
@@ -31,11 +31,16 @@ def error_response(status: int, message: str, *, headers: dict[str, str] | None 
     return FastJSONResponse({"meta": {"error": message}}, status_code=status, headers=headers)
 
 
+def tidings_error_response(exc: TidingsError, *, path: str) -> Response:
+    """The answer to `exc` raised while serving `path`; a 401 of the Track API asks for Basic credentials."""
+    status = status_for(exc)
+    headers = {"WWW-Authenticate": 'Basic realm="tidings"'} if status == 401 and path.startswith(("/api/", "/auth")) else None
+    return error_response(status, str(exc), headers=headers)
+
+
 async def _tidings_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TidingsError)
-    status = status_for(exc)
-    headers = {"WWW-Authenticate": 'Basic realm="tidings"'} if status == 401 and request.url.path.startswith(("/api/", "/auth")) else None
-    return error_response(status, str(exc), headers=headers)
+    return tidings_error_response(exc, path=request.url.path)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

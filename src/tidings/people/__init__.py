@@ -26,7 +26,7 @@ from tidings.people.events import (
     record_event,
 )
 from tidings.people.identifiers import email_key, looks_like_email, new_event_id, resolve_user_id
-from tidings.people.identify import find_or_create_person, identify
+from tidings.people.identify import IdentifyRun, find_or_create_person, identify
 from tidings.people.merge import merge_people
 from tidings.people.object_queries import list_object_relationships, list_object_types, list_person_relationships
 from tidings.people.objects import (
@@ -76,6 +76,7 @@ __all__ = [
     "IdentifierConflict",
     "IdentifierKind",
     "IdentifierSuppressed",
+    "IdentifyRun",
     "NewActivity",
     "Object",
     "ObjectKey",

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection
 
@@ -25,7 +26,7 @@ from tidings.people.merge import merge_people
 from tidings.people.types import IdentifierKind, Person, ResolvedRef
 from tidings.workspaces import EmailUpdatePolicy, IdentifierMode, Workspace
 
-__all__ = ["find_or_create_person", "identify", "person_for"]
+__all__ = ["IdentifyRun", "find_or_create_person", "identify", "person_for"]
 
 
 def identify(
@@ -43,15 +44,70 @@ def identify(
     Raises IdentifierSuppressed, IdentifierConflict or PersonNotFound; the caller's savepoint
     undoes whatever was written before (an automatic merge can precede a conflict).
     """
+    return _identify(
+        _Immediate(conn),
+        workspace,
+        ref=ref,
+        traits=traits,
+        attributes_at=attributes_at,
+        update_only=update_only,
+        now=now,
+    )
+
+
+class _People(Protocol):
+    """Where `_identify` finds people and stores what it changed: at once, or in an IdentifyRun."""
+
+    conn: Connection
+
+    def find(self, workspace_id: int, ref: ResolvedRef) -> Person | None: ...
+
+    def save(
+        self, workspace_id: int, person: Person, *, before: Person | None, activities: list[dict[str, Any]]
+    ) -> None: ...
+
+    def settle(self) -> None:
+        """Write what is pending and forget what was read: a merge reads and writes the database itself."""
+
+
+class _Immediate:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def find(self, workspace_id: int, ref: ResolvedRef) -> Person | None:
+        return queries.find_person(self.conn, workspace_id=workspace_id, ref=ref)
+
+    def save(
+        self, workspace_id: int, person: Person, *, before: Person | None, activities: list[dict[str, Any]]
+    ) -> None:
+        if before is None:
+            queries.insert_person(self.conn, workspace_id=workspace_id, person=person)
+        else:
+            queries.update_person(self.conn, workspace_id=workspace_id, person=person)
+        queries.insert_activities(self.conn, activities)
+
+    def settle(self) -> None:
+        pass
+
+
+def _identify(
+    people: _People,
+    workspace: Workspace,
+    *,
+    ref: ResolvedRef,
+    traits: dict[str, Any],
+    attributes_at: datetime,
+    update_only: bool,
+    now: datetime,
+) -> Person | None:
     email_is_identifier = workspace.identifier_mode is IdentifierMode.EMAIL_OR_ID
     given_id = _text(traits.get("id"))
     given_email = _text(traits.get("email"))
     lookups = _lookups(ref, given_id, given_email if email_is_identifier else None)
-    _refuse_suppressed(conn, workspace, lookups)
+    _refuse_suppressed(people.conn, workspace, lookups)
 
-    person = _find(conn, workspace, ref, lookups, now=now)
-    is_new = person is None
-    if person is None:
+    before = _find(people, workspace, ref, lookups, now=now)
+    if before is None:
         if update_only:
             return None
         person = _new_person(ref, given_id, given_email, now=now)
@@ -59,7 +115,7 @@ def identify(
         refused: list[tuple[str, Any]] = []
     else:
         person, changed_identifiers, refused = _update_identifiers(
-            conn, workspace, person, ref=ref, given_id=given_id, given_email=given_email
+            people, workspace, before, ref=ref, given_id=given_id, given_email=given_email
         )
 
     at = to_unix(attributes_at)
@@ -68,14 +124,151 @@ def identify(
     )
     timestamps.update({name: at for name in changed_identifiers})
     person = replace(person, attributes=attributes, attribute_timestamps=timestamps, updated_at=now)
-    if is_new:
-        queries.insert_person(conn, workspace_id=workspace.id, person=person)
-    else:
-        queries.update_person(conn, workspace_id=workspace.id, person=person)
     rows = attribute_change_rows(workspace.id, person.cio_id, changes, now=now)
     rows += [failed_change_row(workspace.id, person.cio_id, name, value, now=now) for name, value in refused]
-    queries.insert_activities(conn, rows)
+    people.save(workspace.id, person, before=before, activities=rows)
     return person
+
+
+class IdentifyRun:
+    """A run of identifies applied with few statements, for the processor's batches.
+
+    `look_up` finds the people of many identifies in one statement; each `identify` then reads them
+    from the run and leaves its person and activity rows pending, and `flush` writes them with one
+    statement per table. Nothing else may change people between the first `look_up` or `identify`
+    and `flush`: the caller flushes before applying any other kind of message, except that events
+    may come between identifies after `share_people`. The outcome is that of calling `identify`
+    for each message in turn.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        # What a find would answer now; None: nobody has the identifier. Missing: ask the database
+        # (after writing what is pending).
+        self._known: dict[tuple[int, IdentifierKind, str], Person | None] = {}
+        # People to store, new or changed, by (workspace_id, cio_id), and every identifier key
+        # they had or have.
+        self._people: dict[tuple[int, str], Person] = {}
+        self._pending_keys: set[tuple[int, IdentifierKind, str]] = set()
+        self._activities: list[dict[str, Any]] = []
+
+    def look_up(self, workspace: Workspace, calls: Sequence[tuple[ResolvedRef, dict[str, Any]]]) -> None:
+        """Find the people every (ref, traits) identify call of a run could name, in one statement."""
+        email_is_identifier = workspace.identifier_mode is IdentifierMode.EMAIL_OR_ID
+        wanted = {
+            lookup: None
+            for ref, traits in calls
+            for lookup in _lookups(ref, _text(traits.get("id")), _text(traits.get("email")) if email_is_identifier else None)
+            if _known_key(workspace.id, lookup) not in self._known
+        }
+        if not wanted:
+            return
+        self._write_people()
+        found = queries.find_people_by_any(self.conn, workspace_id=workspace.id, refs=list(wanted))
+        for ref in wanted:
+            self._known[_known_key(workspace.id, ref)] = found.get(ref)
+
+    def identify(
+        self,
+        workspace: Workspace,
+        *,
+        ref: ResolvedRef,
+        traits: dict[str, Any],
+        attributes_at: datetime,
+        update_only: bool,
+        now: datetime,
+    ) -> Person | None:
+        """As `identify`, written at the next `flush()`."""
+        return _identify(
+            self, workspace, ref=ref, traits=traits, attributes_at=attributes_at, update_only=update_only, now=now
+        )
+
+    def flush(self) -> None:
+        """Write the pending people and activity rows, and start a new run."""
+        self._write()
+        self._known.clear()
+
+    def share_people(self, workspace: Workspace, refs: Sequence[ResolvedRef]) -> None:
+        """Before events that name `refs`: write the pending people those could find, and forget
+        what `refs` were known to find (an event creates the person nobody had).
+
+        Events (not page or screen views, which end the run with `flush`) read and create people
+        but never change one, and never read activity rows: everything else stays pending.
+        """
+        keys = {_known_key(workspace.id, ref) for ref in refs}
+        if not keys.isdisjoint(self._pending_keys):
+            self._write_people()
+        for key in keys:
+            self._known.pop(key, None)
+
+    def find(self, workspace_id: int, ref: ResolvedRef) -> Person | None:
+        key = _known_key(workspace_id, ref)
+        if key not in self._known:
+            self._write_people()
+            self._known[key] = queries.find_person(self.conn, workspace_id=workspace_id, ref=ref)
+        return self._known[key]
+
+    def save(
+        self, workspace_id: int, person: Person, *, before: Person | None, activities: list[dict[str, Any]]
+    ) -> None:
+        self._people[(workspace_id, person.cio_id)] = person
+        self._pending_keys |= _identifier_keys(workspace_id, person)
+        if before is not None:
+            self._pending_keys |= _identifier_keys(workspace_id, before)
+        self._activities.extend(activities)
+        self._remember(workspace_id, person, before=before)
+        if before is not None and before.id != person.id:
+            # Pending writes never change an id, so their order cannot break the ids' uniqueness.
+            self._write_people()
+
+    def settle(self) -> None:
+        self.flush()
+
+    def _remember(self, workspace_id: int, person: Person, *, before: Person | None) -> None:
+        """Keep what finds answer true after `person` replaced `before`."""
+        keys = _identifier_keys(workspace_id, person)
+        if before is not None:
+            for key in _identifier_keys(workspace_id, before) - keys:
+                known = self._known.get(key)
+                if known is not None and known.cio_id == person.cio_id:
+                    del self._known[key]  # someone else may have it (an email in an id-only workspace)
+        for key in keys:
+            if key not in self._known:
+                if key[1] is not IdentifierKind.EMAIL:
+                    self._known[key] = person  # ids and cio_ids belong to one person
+                continue  # an older person may share the email: ask the database
+            known = self._known[key]
+            # An email shared by several people names the oldest, as `find_person` does.
+            if known is None or known.cio_id == person.cio_id or _age(person) < _age(known):
+                self._known[key] = person
+
+    def _write(self) -> None:
+        self._write_people()
+        queries.insert_activities(self.conn, self._activities)
+        self._activities.clear()
+
+    def _write_people(self) -> None:
+        queries.store_people(self.conn, [(workspace_id, person) for (workspace_id, _), person in self._people.items()])
+        self._people.clear()
+        self._pending_keys.clear()
+
+
+def _known_key(workspace_id: int, ref: ResolvedRef) -> tuple[int, IdentifierKind, str]:
+    """Refs that find the same person share a key: emails match case-insensitively."""
+    return (workspace_id, ref.kind, email_key(ref.value) if ref.kind is IdentifierKind.EMAIL else ref.value)
+
+
+def _identifier_keys(workspace_id: int, person: Person) -> set[tuple[int, IdentifierKind, str]]:
+    keys = {(workspace_id, IdentifierKind.CIO_ID, person.cio_id)}
+    if person.id is not None:
+        keys.add((workspace_id, IdentifierKind.ID, person.id))
+    if person.email is not None:
+        keys.add((workspace_id, IdentifierKind.EMAIL, email_key(person.email)))
+    return keys
+
+
+def _age(person: Person) -> tuple[datetime, str]:
+    return (person.created_at, person.cio_id)
 
 
 def find_or_create_person(
@@ -124,10 +317,10 @@ def _refuse_suppressed(conn: Connection, workspace: Workspace, refs: list[Resolv
 
 
 def _find(
-    conn: Connection, workspace: Workspace, ref: ResolvedRef, lookups: list[ResolvedRef], *, now: datetime
+    people: _People, workspace: Workspace, ref: ResolvedRef, lookups: list[ResolvedRef], *, now: datetime
 ) -> Person | None:
     if ref.kind is IdentifierKind.CIO_ID:
-        person = queries.find_person(conn, workspace_id=workspace.id, ref=ref)
+        person = people.find(workspace.id, ref)
         if person is None:
             raise PersonNotFound(f"no person with cio_id {ref.value!r}")
         return person
@@ -135,12 +328,13 @@ def _find(
     for lookup in lookups:
         if any(_has_identifier(person, lookup) for person in found.values()):
             continue  # identifiers are unique: the lookup would find the same person
-        person = queries.find_person(conn, workspace_id=workspace.id, ref=lookup)
+        person = people.find(workspace.id, lookup)
         if person is not None:
             found.setdefault(person.cio_id, person)
     if len(found) <= 1:
         return next(iter(found.values()), None)
-    return _merge_duplicates(conn, workspace, list(found.values()), now=now)
+    people.settle()
+    return _merge_duplicates(people.conn, workspace, list(found.values()), now=now)
 
 
 def _has_identifier(person: Person, ref: ResolvedRef) -> bool:
@@ -184,7 +378,7 @@ def _new_person(ref: ResolvedRef, given_id: str | None, given_email: str | None,
 
 
 def _update_identifiers(
-    conn: Connection,
+    people: _People,
     workspace: Workspace,
     person: Person,
     *,
@@ -203,7 +397,7 @@ def _update_identifiers(
         given_id = given_id or ref.value
     if given_id is not None and given_id != person.id:
         if person.id is None or ref.kind is IdentifierKind.CIO_ID:
-            if _taken(conn, workspace, ResolvedRef(IdentifierKind.ID, given_id), person):
+            if _taken(people, workspace, ResolvedRef(IdentifierKind.ID, given_id), person):
                 raise IdentifierConflict(f"id {given_id!r} belongs to another person")
             person = replace(person, id=given_id)
             changed.append("id")
@@ -220,7 +414,7 @@ def _update_identifiers(
             or email_key(given_email) == email_key(person.email)
         )
         if may_change:
-            if email_is_identifier and _taken(conn, workspace, ResolvedRef(IdentifierKind.EMAIL, given_email), person):
+            if email_is_identifier and _taken(people, workspace, ResolvedRef(IdentifierKind.EMAIL, given_email), person):
                 raise IdentifierConflict(f"email {given_email!r} belongs to another person")
             person = replace(person, email=given_email)
             changed.append("email")
@@ -229,6 +423,6 @@ def _update_identifiers(
     return person, changed, refused
 
 
-def _taken(conn: Connection, workspace: Workspace, ref: ResolvedRef, person: Person) -> bool:
-    owner = queries.find_person(conn, workspace_id=workspace.id, ref=ref)
+def _taken(people: _People, workspace: Workspace, ref: ResolvedRef, person: Person) -> bool:
+    owner = people.find(workspace.id, ref)
     return owner is not None and owner.cio_id != person.cio_id

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, String, Table, bindparam, cast, delete, func, insert, literal, select, tuple_, union_all, update
 from sqlalchemy.engine import Connection, Row
 
-from tidings.db.dialect import insert_ignoring_conflicts, insert_ignoring_conflicts_statement, one_of
+from tidings.db.dialect import (
+    insert_ignoring_conflicts,
+    insert_ignoring_conflicts_statement,
+    insert_many_ignoring_conflicts,
+    one_of,
+    upsert_many,
+)
 from tidings.db.driver import DriverStatement
 from tidings.db.schema import (
     activities,
@@ -35,6 +42,7 @@ __all__ = [
     "delete_suppressions",
     "find_anonymous_merge",
     "find_people",
+    "find_people_by_any",
     "find_person",
     "find_suppressed",
     "insert_activities",
@@ -48,6 +56,7 @@ __all__ = [
     "list_devices",
     "move_person_data",
     "people_with_email",
+    "store_people",
     "update_people",
     "update_person",
     "upsert_device",
@@ -165,6 +174,60 @@ def find_people(conn: Connection, *, workspace_id: int, refs: Sequence[ResolvedR
     return found
 
 
+_IDENTIFIER_COLUMNS = {
+    IdentifierKind.CIO_ID: people.c.cio_id,
+    IdentifierKind.ID: people.c.id,
+    IdentifierKind.EMAIL: people.c.email_key,
+}
+
+
+@cache
+def _find_by_any(kinds: tuple[IdentifierKind, ...]) -> Any:
+    """One SELECT per kind, joined by UNION ALL: each searches its own index, where an OR of the
+    three would scan the workspace on SQLite."""
+    selects = [
+        _PERSON.where(
+            people.c.workspace_id == bindparam("workspace_id"),
+            _IDENTIFIER_COLUMNS[kind].in_(bindparam(f"values_{kind.value}", expanding=True)),
+        )
+        for kind in kinds
+    ]
+    return selects[0] if len(selects) == 1 else union_all(*selects)
+
+
+def find_people_by_any(
+    conn: Connection, *, workspace_id: int, refs: Sequence[ResolvedRef]
+) -> dict[ResolvedRef, Person]:
+    """`find_people` in one statement whatever the kinds of identifier; the refs nobody has are left out."""
+    values: dict[IdentifierKind, set[str]] = {}
+    for ref in refs:
+        values.setdefault(ref.kind, set()).add(email_key(ref.value) if ref.kind is IdentifierKind.EMAIL else ref.value)
+    if not values:
+        return {}
+    kinds = tuple(kind for kind in IdentifierKind if kind in values)
+    parameters: dict[str, Any] = {"workspace_id": workspace_id}
+    parameters |= {f"values_{kind.value}": list(values[kind]) for kind in kinds}
+    owners: dict[tuple[IdentifierKind, str], Person] = {}
+    for row in conn.execute(_find_by_any(kinds), parameters):
+        person = _person(row)
+        keys = [(IdentifierKind.CIO_ID, person.cio_id)]
+        if person.id is not None:
+            keys.append((IdentifierKind.ID, person.id))
+        if person.email is not None:
+            keys.append((IdentifierKind.EMAIL, email_key(person.email)))
+        for key in keys:
+            owner = owners.get(key)
+            # An email shared by several people (id-only workspaces) names the oldest, as in find_person.
+            if owner is None or (person.created_at, person.cio_id) < (owner.created_at, owner.cio_id):
+                owners[key] = person
+    found = {}
+    for ref in refs:
+        owner = owners.get((ref.kind, email_key(ref.value) if ref.kind is IdentifierKind.EMAIL else ref.value))
+        if owner is not None:
+            found[ref] = owner
+    return found
+
+
 def people_with_email(conn: Connection, *, workspace_id: int, email: str) -> list[Person]:
     rows = conn.execute(
         _PERSON.where(people.c.workspace_id == workspace_id, people.c.email_key == email_key(email)).order_by(
@@ -199,6 +262,17 @@ def insert_people(conn: Connection, people: Sequence[tuple[int, Person]]) -> Non
     """Store new (workspace_id, person) pairs in one executemany."""
     if people:
         _INSERT_PERSON.execute_many(conn, [_person_row(workspace_id, person) for workspace_id, person in people])
+
+
+def store_people(conn: Connection, pairs: Sequence[tuple[int, Person]]) -> None:
+    """Insert new and update changed (workspace_id, person) pairs, in order, in one executemany."""
+    upsert_many(
+        conn,
+        people,
+        [_person_row(workspace_id, person) for workspace_id, person in pairs],
+        key=("workspace_id", "cio_id"),
+        update=("id", "email", "email_key", "attributes", "attribute_timestamps", "updated_at"),
+    )
 
 
 def _person_row(workspace_id: int, person: Person) -> dict[str, Any]:

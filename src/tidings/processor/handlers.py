@@ -4,7 +4,9 @@ than a call into the people, segments or messaging packages."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -16,6 +18,7 @@ from tidings.log import (
     DeletePerson,
     Identify,
     IdentifyObject,
+    LogEntry,
     Merge,
     Message,
     ObjectRef,
@@ -33,7 +36,7 @@ from tidings.log import (
     UnsuppressPerson,
     UpsertDevice,
 )
-from tidings.people import ObjectKey, Person
+from tidings.people import ObjectKey, Person, ResolvedRef
 from tidings.processor.references import EVENT_TYPES, object_key, resolve
 from tidings.workspaces import Workspace
 
@@ -41,16 +44,36 @@ logger = logging.getLogger(__name__)
 
 
 def apply_message(
-    conn: Connection, workspace: Workspace, message: Message, *, now: datetime, events: people.EventRun | None = None
+    conn: Connection,
+    workspace: Workspace,
+    message: Message,
+    *,
+    now: datetime,
+    events: people.EventRun | None = None,
+    identifies: people.IdentifyRun | None = None,
 ) -> None:
     """Apply one canonical message. Raises a TidingsError when the message breaks a rule.
 
     With `events`, an event is recorded in that run and written at its flush, which any other kind
-    of message calls first.
+    of message calls first; likewise a plain identify (no anonymous id, no relationships) with
+    `identifies`, which an event lets write what it needs first (`IdentifyRun.share_people`).
     """
     if events is not None and not isinstance(message, Track):
         events.flush()
+    if identifies is not None and isinstance(message, Track):
+        identifies.share_people(workspace, [resolve(message.person, workspace)] if message.person else [])
+    elif identifies is not None and not is_plain_identify(message):
+        identifies.flush()
     match message:
+        case Identify() if identifies is not None and is_plain_identify(message):
+            identifies.identify(
+                workspace,
+                ref=resolve(message.person, workspace),
+                traits=message.traits,
+                attributes_at=message.attributes_at or message.received_at,
+                update_only=message.update_only,
+                now=now,
+            )
         case Identify():
             _identify(conn, workspace, message, now=now)
         case Track() | Page() | Screen():
@@ -99,6 +122,32 @@ def apply_message(
                 timestamp=message.timestamp or message.received_at,
                 received_at=message.received_at,
             )
+
+
+def is_plain_identify(message: Message) -> bool:
+    """An identify that changes nothing but the person: an IdentifyRun can apply it."""
+    return (
+        isinstance(message, Identify)
+        and not message.anonymous_id
+        and not message.add_relationships
+        and not message.delete_relationships
+    )
+
+
+def identify_run(
+    messages: Sequence[tuple[LogEntry, Message]], *, start: int, workspace: Workspace
+) -> tuple[list[tuple[ResolvedRef, dict[str, Any]]], int]:
+    """The (ref, traits) of every plain identify of `workspace` from `start` on, to look up at once,
+    and where the run of them that starts at `start` ends."""
+    end = start
+    while end < len(messages) and messages[end][0].workspace_id == workspace.id and is_plain_identify(messages[end][1]):
+        end += 1
+    calls = []
+    for entry, message in messages[start:]:
+        if entry.workspace_id == workspace.id and is_plain_identify(message):
+            assert isinstance(message, Identify)
+            calls.append((resolve(message.person, workspace), message.traits))
+    return calls, end
 
 
 def _identify(conn: Connection, workspace: Workspace, message: Identify, *, now: datetime) -> None:

@@ -38,7 +38,7 @@ from tidings.log import (
     read_after,
 )
 from tidings.people import ResolvedRef
-from tidings.processor.handlers import apply_message
+from tidings.processor.handlers import apply_message, identify_run, is_plain_identify
 from tidings.processor.references import resolve
 from tidings.processor.segment_targeting import SegmentTargets, before_change, refresh_segments
 from tidings.workspaces import Workspace, get_workspace
@@ -160,6 +160,7 @@ class Processor:
         # One at a time, each message has its own savepoint; together, runs of events are batched.
         events = None if one_by_one else people.EventRun(conn)
         targets = SegmentTargets()
+        identifies = None if one_by_one else people.IdentifyRun(conn)
         looked_up_to = 0  # messages before this one are in a run whose people were looked up
         # The batch is one transaction: its messages are applied at one moment.
         now = self._clock.now()
@@ -178,14 +179,23 @@ class Processor:
                 before = before_change(conn, workspace, message, in_segments)
                 if events is not None and isinstance(message, Track) and index >= looked_up_to:
                     refs, looked_up_to = _run_people(live, start=index, workspace=workspace)
+                    if identifies is not None:
+                        identifies.share_people(workspace, refs)  # before the events' look-up reads people
                     events.look_up(workspace, refs)
-                apply_message(conn, workspace, message, now=now, events=events)
+                if identifies is not None and is_plain_identify(message) and index >= looked_up_to:
+                    if events is not None:
+                        events.flush()  # before the identifies' look-up reads people
+                    calls, looked_up_to = identify_run(live, start=index, workspace=workspace)
+                    identifies.look_up(workspace, calls)
+                apply_message(conn, workspace, message, now=now, events=events, identifies=identifies)
                 targets.note(conn, workspace, message, in_segments, now=now, before=before)
             if isinstance(message, SuppressPerson):
                 del workspaces[entry.workspace_id]  # its suppression state changed: read it again
         if events is not None:
             events.flush()
-        # Live segments are re-evaluated once the batch's events are written, in its transaction.
+        if identifies is not None:
+            identifies.flush()
+        # Live segments are re-evaluated once the batch's people and events are written, in its transaction.
         targets.refresh(conn, now=self._clock.now())
 
     def _apply_entry(
