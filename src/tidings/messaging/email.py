@@ -158,6 +158,8 @@ class ComposedEmail:
     sender: str
     recipients: tuple[str, ...]
     message_id: str
+    # Which SMTP server takes it when several are routed by kind (see `EmailRouter`).
+    message_type: MessageType | None = None
 
 
 def compose_email(email: OutboundEmail, *, now: datetime) -> ComposedEmail:
@@ -219,7 +221,13 @@ def compose_email(email: OutboundEmail, *, now: datetime) -> ComposedEmail:
             raise InvalidInput("envelope_from must be exactly one address", field="envelope_from")
         envelope_from = envelope[0].addr_spec
     recipients = tuple(dict.fromkeys(address.addr_spec for address in (*to, *bcc)))
-    return ComposedEmail(data=data, sender=envelope_from, recipients=recipients, message_id=message_id)
+    return ComposedEmail(
+        data=data,
+        sender=envelope_from,
+        recipients=recipients,
+        message_id=message_id,
+        message_type=email.message_type,
+    )
 
 
 def email_bytes(composed: ComposedEmail) -> bytes:
