@@ -27,6 +27,7 @@ from email import policy as email_policy
 from email.headerregistry import Address
 from email.utils import encode_rfc2231, format_datetime, getaddresses
 from enum import StrEnum
+from functools import lru_cache
 
 import css_inline
 
@@ -291,6 +292,16 @@ def _check_attachments(attachments: tuple[Attachment, ...] | list[Attachment]) -
 
 def parse_addresses(raw: str, *, field: str) -> tuple[Address, ...]:
     """The addresses of a comma-separated list (display names allowed); InvalidInput names `field`."""
+    bare = raw.strip()
+    simple = _DOT_ATOM_ADDRESS.fullmatch(bare)
+    if simple is not None:  # one plain address, as most recipients are: what the full parser finds
+        return (Address(username=simple[1], domain=simple[2]),)
+    return _parse_address_list(raw, field=field)
+
+
+@lru_cache(maxsize=256)
+def _parse_address_list(raw: str, *, field: str) -> tuple[Address, ...]:
+    # Cached: a template's From and Reply-To are the same for every email it sends.
     parsed = []
     for display_name, addr_spec in getaddresses([raw]):
         if not display_name and not addr_spec:
