@@ -363,8 +363,12 @@ def _text_header(name: str, value: str, *, field: str) -> str:
 
 def _text_part(subtype: str, text: str) -> bytes:
     """A UTF-8 text part, quoted-printable: 7-bit clean, lines of at most 76 characters."""
-    lines = text.encode("utf-8").splitlines()
-    encoded = binascii.b2a_qp(b"\n".join(lines) + b"\n", istext=True).replace(b"\n", b"\r\n")
+    data = text.encode("utf-8")
+    if b"\r" in data:  # CRLF or CR line ends become LF, which b2a_qp writes as line breaks
+        data = b"\n".join(data.splitlines()) + b"\n"
+    elif not data.endswith(b"\n"):
+        data += b"\n"
+    encoded = binascii.b2a_qp(data, istext=True).replace(b"\n", b"\r\n")
     head = f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
     return head.encode("ascii") + encoded
 
