@@ -181,6 +181,7 @@ def main() -> int:
             command = [sys.executable, "-m", "tidings", "worker", "--role", "sender"]
             sender = cleanup.enter_context(running_server(command, env=sender_env, log_path=workdir / "sender.log"))
             claimed_at = _wait_for_first_claim(database_url, sender=sender)
+            # The render processes, and multiprocessing's resource tracker (which costs nothing).
             renderers = child_pids(sender.pid)
             with sampling_profiles(_profiled(sender.pid, renderers), directory=args.profile):
                 main_cpu_at_claim, sink_cpu_at_claim = cpu_seconds(sender.pid), cpu_seconds(sink.pid)
@@ -193,6 +194,10 @@ def main() -> int:
             sent_seconds = sink.last_accepted_at - claimed_at
         statuses = _statuses(database_url)
         note(f"sender phase {sent_seconds:.2f} s; deliveries by status: {statuses}")
+        # How much of a core each process used while sending: one near 100 % is the bound.
+        busy = [f"sender {main_cpu / sent_seconds:.0%}", f"sink {sink_cpu / sent_seconds:.0%}"]
+        busy.append(f"render processes {render_cpu / sent_seconds:.0%} in all ({args.render_processes})")
+        note("busy while sending: " + ", ".join(busy) + f"; load average {os.getloadavg()[0]:.1f}")
 
         sample = sample_path.read_bytes()
         note(f"baseline: {emails} copies of a {len(sample)}-byte email over {args.connections} connections")
@@ -405,8 +410,9 @@ def _wait_for_first_claim(database_url: str, *, sender) -> float:
         db.dispose()
 
 
-def _profiled(sender: int, renderers: list[int]) -> dict[str, int]:
+def _profiled(sender: int, children: list[int]) -> dict[str, int]:
     """The processes py-spy samples: the sender's own, and each render process."""
+    renderers = [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
     return {"sender": sender, **{f"render-{n}": pid for n, pid in enumerate(renderers)}}
 
 
