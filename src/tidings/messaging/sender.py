@@ -134,7 +134,10 @@ class Sender:
         chunks = [renderable[start : start + _RENDER_CHUNK] for start in range(0, len(renderable), _RENDER_CHUNK)]
         # Every chunk is handed over at once, so all render processes work; each chunk's emails go
         # to the channel as soon as that chunk is back.
-        renders = [self._renderer.render([item.job for item in chunk], base_url=self._base_url, now=now) for chunk in chunks]  # type: ignore[misc]
+        renders = [
+            self._renderer.render([item.job for item in chunk if item.job], base_url=self._base_url, now=now)
+            for chunk in chunks
+        ]
         sends: list[asyncio.Task[tuple[_Prepared, BaseException | None]]] = []
         async with asyncio.TaskGroup() as group:
             for chunk, render in zip(chunks, renders, strict=True):
