@@ -91,7 +91,6 @@ def _render(job: RenderJob, *, base_url: str, now: datetime) -> ReadyEmail | Sto
     except InvalidInput as exc:  # RenderFailed, or a composition rule
         return Stopped(DeliveryStatus.FAILED, str(exc))
     except Exception as exc:  # a bad stored request must fail its delivery, not the round
-        logger.warning("rendering failed unexpectedly", extra={"delivery_id": job.delivery.id}, exc_info=True)
         return Stopped(DeliveryStatus.FAILED, str(exc))
     is_retained = not job.delivery.request.get("disable_message_retention")
     return ReadyEmail(
@@ -137,13 +136,15 @@ class RenderPool:
         work = partial(render_jobs, jobs, base_url=base_url, now=now)
         if not self._processes:
             return asyncio.ensure_future(self._in_thread(work))
+        executor = self._running()
         try:
-            submitted = self._running().submit(work)
+            submitted = executor.submit(work)
         except BrokenProcessPool:  # a worker died while the pool was idle: nothing was lost
-            self._forget_broken()
-            submitted = self._running().submit(work)
+            self._forget(executor)
+            executor = self._running()
+            submitted = executor.submit(work)
         future = asyncio.wrap_future(submitted)
-        future.add_done_callback(self._forget_if_broken)
+        future.add_done_callback(partial(self._forget_if_broken, executor))
         return future
 
     async def close(self) -> None:
@@ -162,14 +163,15 @@ class RenderPool:
             self._executor = ProcessPoolExecutor(self._processes, mp_context=context, initializer=_ignore_interrupts)
         return self._executor
 
-    def _forget_if_broken(self, future: asyncio.Future[list[ReadyEmail | Stopped]]) -> None:
+    def _forget_if_broken(self, executor: ProcessPoolExecutor, future: asyncio.Future[list[ReadyEmail | Stopped]]) -> None:
         if not future.cancelled() and isinstance(future.exception(), BrokenProcessPool):
-            self._forget_broken()
+            self._forget(executor)
 
-    def _forget_broken(self) -> None:
-        broken, self._executor = self._executor, None
-        if broken is not None:
+    def _forget(self, broken: ProcessPoolExecutor) -> None:
+        """Drop a broken pool, once: the batches it failed all report it, and a new pool may run already."""
+        if self._executor is broken:
             logger.error("a render process died; starting new ones")
+            self._executor = None
             broken.shutdown(wait=False, cancel_futures=True)
 
 
