@@ -116,10 +116,6 @@ class RenderPool:
         self._executor: ProcessPoolExecutor | None = None
         self._thread_turn = asyncio.Lock()
 
-    @property
-    def processes(self) -> int:
-        return self._processes
-
     async def start(self) -> None:
         """Start the worker processes now rather than on the first batch (they take a second to
         import), and wait until each has."""
