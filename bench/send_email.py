@@ -1,10 +1,11 @@
 """Transactional email: the sender renders and hands 20,000 deliveries to a local SMTP sink.
 
 Creates a scratch database (SQLite in a temporary directory, or a scratch PostgreSQL database), a
-workspace and a transactional template: a whole HTML email (tidings stores no separate layouts
-yet, so the layout is part of the body) with a `<style>` block to inline, a loop over the order's
-items, filters (default, capitalize, currency, date with a time zone, escape, times, upcase,
-url_encode), a preheader, an unsubscribe link and 10 links to track. Then, in three phases:
+workspace and a transactional template in a layout: the layout holds the `<style>` block to
+inline, the header and a footer snippet (Liquid: the unsubscribe link, the recipient's address);
+the body a loop over the order's items, filters (default, capitalize, currency, date with a time
+zone, escape, times, upcase, url_encode) and a preheader; 10 links to track in all. Then, in three
+phases:
 
 1. Enqueue, untimed: `tidings serve` with no SMTP server configured (deliveries stay queued)
    takes one Pipelines identify per person and one `POST /v1/send/email` per person, the real
@@ -48,6 +49,7 @@ from sqlalchemy import func, select
 from _harness import (
     DEFAULT_POSTGRES_URL,
     HOST,
+    child_pids,
     cpu_seconds,
     create_workspace,
     encode_request,
@@ -74,8 +76,10 @@ STALL_SECONDS = 60.0
 TRACK_URL = "https://track.example.com"
 SENDER_ADDRESS = "shop@example.com"
 
-TEMPLATE_BODY = """<!doctype html>
-<html><head><meta charset="utf-8"><title>Order {{ trigger.order_id }}</title>
+LAYOUT = {
+    "name": "Shop",
+    "html": """<!doctype html>
+<html><head><meta charset="utf-8"><title>{{ layout.name }}</title>
 <style>
 body{margin:0;background:#f4f4f7;font-family:Helvetica,Arial,sans-serif}
 .wrapper{width:100%;background:#f4f4f7}
@@ -93,7 +97,18 @@ p,td{font-size:15px;line-height:1.5;color:#51545e}
 <table class="content" role="presentation">
 <tr><td class="header"><a href="https://shop.example.com/?ref=receipt">Example Shop</a></td></tr>
 <tr><td>
-<h1>Hi {{ customer.first_name | default: "there" | capitalize }},</h1>
+{{ content }}
+</td></tr>
+<tr><td class="footer">{{ snippets.footer }}</td></tr>
+</table></td></tr></table></body></html>""",
+}
+
+# The layout's footer: Liquid rendered with the recipient's data, shared by every message.
+FOOTER_SNIPPET = """<p>Questions? <a href="https://shop.example.com/help?email={{ customer.email | url_encode }}">Visit the help centre</a>.</p>
+<p><a class="untracked" href="{% unsubscribe_url %}">Unsubscribe</a> &middot;
+&copy; {{ 'now' | date: '%Y' }} Example Inc &middot; {{ customer.email }}</p>"""
+
+TEMPLATE_BODY = """<h1>Hi {{ customer.first_name | default: "there" | capitalize }},</h1>
 <p>Thanks for your order {{ trigger.order_id }} of {{ trigger.total | currency }}, placed on
 {{ trigger.placed_at | date: "%B %-d, %Y at %H:%M", customer.timezone }}.</p>
 <table role="presentation" width="100%">
@@ -106,28 +121,26 @@ p,td{font-size:15px;line-height:1.5;color:#51545e}
 {% if customer.plan == "pro" %}<p>As a Pro member, your shipping is on us.</p>
 {% else %}<p>Shipping: {{ trigger.shipping | currency }}. Pro members ship for free.</p>{% endif %}
 <p>You may also like:
-{% for deal in trigger.deals %}<a href="https://shop.example.com/deals/{{ deal }}">{{ deal | upcase }}</a> {% endfor %}</p>
-</td></tr>
-<tr><td class="footer">
-<p>Questions? <a href="https://shop.example.com/help?email={{ customer.email | url_encode }}">Visit the help centre</a>.</p>
-<p><a class="untracked" href="{% unsubscribe_url %}">Unsubscribe</a> &middot;
-&copy; {{ 'now' | date: '%Y' }} Example Inc &middot; {{ customer.email }}</p>
-</td></tr>
-</table></td></tr></table></body></html>"""
+{% for deal in trigger.deals %}<a href="https://shop.example.com/deals/{{ deal }}">{{ deal | upcase }}</a> {% endfor %}</p>"""
 
-TEMPLATE = {
-    "name": "Order receipt",
-    "trigger_name": "receipt",
-    "content": {
-        "email": {
-            "from": f"Example Shop <{SENDER_ADDRESS}>",
-            "reply_to": "help@example.com",
-            "subject": "Your order {{ trigger.order_id }}, {{ customer.first_name | default: 'friend' }}",
-            "preheader": "{{ trigger.items | size }} items, {{ trigger.total | currency }}",
-            "body": TEMPLATE_BODY,
-        }
-    },
-}
+
+def template(layout_id: int) -> dict:
+    """The receipt template, wrapped in the layout numbered `layout_id`."""
+    return {
+        "name": "Order receipt",
+        "trigger_name": "receipt",
+        "settings": {"layout_id": layout_id},
+        "content": {
+            "email": {
+                "from": f"Example Shop <{SENDER_ADDRESS}>",
+                "reply_to": "help@example.com",
+                "subject": "Your order {{ trigger.order_id }}, {{ customer.first_name | default: 'friend' }}",
+                "preheader": "{{ trigger.items | size }} items, {{ trigger.total | currency }}",
+                "body": TEMPLATE_BODY,
+            }
+        },
+    }
+
 
 _PLANS = ("free", "starter", "pro", "enterprise")
 _TIME_ZONES = ("America/New_York", "Europe/Berlin", "Asia/Tokyo", "UTC")
@@ -162,20 +175,29 @@ def main() -> int:
                 "TIDINGS_SMTP_PORT": str(sink.port),
                 "TIDINGS_SMTP_STARTTLS": "off",
                 "TIDINGS_SMTP_MAX_CONNECTIONS": str(args.connections),
+                "TIDINGS_SENDER_RENDER_PROCESSES": str(args.render_processes),
                 "TIDINGS_PUBLIC_TRACK_URL": TRACK_URL,
             }
             command = [sys.executable, "-m", "tidings", "worker", "--role", "sender"]
             sender = cleanup.enter_context(running_server(command, env=sender_env, log_path=workdir / "sender.log"))
-            with sampling_profiles({"sender": sender.pid}, directory=args.profile):
-                claimed_at = _wait_for_first_claim(database_url, sender=sender)
-                sender_cpu_at_claim, sink_cpu_at_claim = cpu_seconds(sender.pid), cpu_seconds(sink.pid)
+            claimed_at = _wait_for_first_claim(database_url, sender=sender)
+            # The render processes, and multiprocessing's resource tracker (which costs nothing).
+            renderers = child_pids(sender.pid)
+            with sampling_profiles(_profiled(sender.pid, renderers), directory=args.profile):
+                main_cpu_at_claim, sink_cpu_at_claim = cpu_seconds(sender.pid), cpu_seconds(sink.pid)
+                render_cpu_at_claim = sum(cpu_seconds(pid) for pid in renderers)
                 accepted = sink.wait_for(emails, is_alive=lambda: sender.poll() is None)
-            sender_cpu = cpu_seconds(sender.pid) - sender_cpu_at_claim
+            main_cpu = cpu_seconds(sender.pid) - main_cpu_at_claim
+            render_cpu = sum(cpu_seconds(pid) for pid in renderers) - render_cpu_at_claim
             sink_cpu = cpu_seconds(sink.pid) - sink_cpu_at_claim
-            peak_rss_mb = server_peak_rss_mb(sender.pid)
+            peak_rss_mb = server_peak_rss_mb(sender.pid) + sum(server_peak_rss_mb(pid) for pid in renderers)
             sent_seconds = sink.last_accepted_at - claimed_at
         statuses = _statuses(database_url)
         note(f"sender phase {sent_seconds:.2f} s; deliveries by status: {statuses}")
+        # How much of a core each process used while sending: one near 100 % is the bound.
+        busy = [f"sender {main_cpu / sent_seconds:.0%}", f"sink {sink_cpu / sent_seconds:.0%}"]
+        busy.append(f"render processes {render_cpu / sent_seconds:.0%} in all ({args.render_processes})")
+        note("busy while sending: " + ", ".join(busy) + f"; load average {os.getloadavg()[0]:.1f}")
 
         sample = sample_path.read_bytes()
         note(f"baseline: {emails} copies of a {len(sample)}-byte email over {args.connections} connections")
@@ -190,7 +212,9 @@ def main() -> int:
     figure("send_email_sink_baseline", baseline_rate, "emails/s", backend, host)
     figure("send_email_sent_of_baseline", rate / baseline_rate, "ratio", backend, host)
     figure("send_email_sender_peak_rss", peak_rss_mb, "MB", backend, host)
-    figure("send_email_sender_cpu", sender_cpu / max(accepted, 1) * 1e6, "us/email", backend, host)
+    figure("send_email_sender_cpu", (main_cpu + render_cpu) / max(accepted, 1) * 1e6, "us/email", backend, host)
+    figure("send_email_sender_main_cpu", main_cpu / max(accepted, 1) * 1e6, "us/email", backend, host)
+    figure("send_email_sender_render_cpu", render_cpu / max(accepted, 1) * 1e6, "us/email", backend, host)
     figure("send_email_sink_cpu", sink_cpu / max(accepted, 1) * 1e6, "us/email", backend, host)
     if accepted < emails or statuses.get("sent", 0) != emails:
         note(f"only {accepted} of {emails} emails reached the sink; {statuses.get('sent', 0)} deliveries are sent")
@@ -205,6 +229,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--emails", type=int, default=20_000, help="deliveries, one per person")
     parser.add_argument(
         "--connections", type=int, default=4, help="SMTP connections of the sender, and of the baseline client"
+    )
+    parser.add_argument(
+        "--render-processes", type=int, default=1, help="the sender's render processes (TIDINGS_SENDER_RENDER_PROCESSES)"
     )
     parser.add_argument("--api-connections", type=int, default=32, help="HTTP connections while enqueueing")
     parser.add_argument("--seed", type=int, default=1)
@@ -262,21 +289,31 @@ def _ready_request(port: int, authorization: str) -> bytes:
 
 
 def _create_template(port: int, *, authorization: str) -> int:
+    """The footer snippet, the layout and the template that uses both; returns the template's id."""
+    _app_request(port, "PUT", "/v1/snippets", {"name": "footer", "value": FOOTER_SNIPPET}, authorization=authorization)
+    layout = _app_request(port, "POST", "/v1/layouts", {"layout": LAYOUT}, authorization=authorization)
+    created = _app_request(
+        port, "POST", "/v1/transactional", template(layout["layout"]["id"]), authorization=authorization
+    )
+    return created["message"]["id"]
+
+
+def _app_request(port: int, method: str, path: str, body: dict, *, authorization: str) -> dict:
     conn = http.client.HTTPConnection(HOST, port, timeout=30)
     try:
         conn.request(
-            "POST",
-            "/v1/transactional",
-            body=json.dumps(TEMPLATE),
+            method,
+            path,
+            body=json.dumps(body),
             headers={"Authorization": authorization, "Content-Type": "application/json"},
         )
         response = conn.getresponse()
-        body = response.read()
+        answer = response.read()
     finally:
         conn.close()
-    if response.status != 201:
-        raise RuntimeError(f"creating the template answered {response.status}: {body[:300]!r}")
-    return json.loads(body)["message"]["id"]
+    if response.status not in (200, 201):
+        raise RuntimeError(f"{method} {path} answered {response.status}: {answer[:300]!r}")
+    return json.loads(answer)
 
 
 def build_identify_batches(*, count: int, people: int, host: str, authorization: str, seed: int) -> list[bytes]:
@@ -371,6 +408,12 @@ def _wait_for_first_claim(database_url: str, *, sender) -> float:
             time.sleep(CLAIM_POLL_SECONDS)
     finally:
         db.dispose()
+
+
+def _profiled(sender: int, children: list[int]) -> dict[str, int]:
+    """The processes py-spy samples: the sender's own, and each render process."""
+    renderers = [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    return {"sender": sender, **{f"render-{n}": pid for n, pid in enumerate(renderers)}}
 
 
 # The sink: aiosmtpd in a process of its own, counting into shared memory.

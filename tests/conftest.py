@@ -24,7 +24,7 @@ from tests.factories.smtp import Inbox, smtp_server
 from tests.factories.track import TrackDriver, app_auth, track_auth
 from tidings.api import create_app
 from tidings.clock import ManualClock
-from tidings.config import DatabaseSettings, ProcessorSettings, Settings, SmtpSettings, StartTlsMode
+from tidings.config import DatabaseSettings, ProcessorSettings, SenderSettings, Settings, SmtpSettings, StartTlsMode
 from tidings.db import migrate, sync_url
 from tidings.services import Services, build_services
 from tidings.workspaces import IdentifierMode, NewWorkspace, create_workspace
@@ -64,9 +64,13 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def settings(database_url: str, request: pytest.FixtureRequest) -> Settings:
-    """Defaults on the test database; parametrize indirectly with processor settings to change them."""
+    """Defaults on the test database; parametrize indirectly with processor settings to change them.
+
+    The sender renders in a thread: a render process per test would cost a second to start
+    (tests/messaging/test_sender.py runs one)."""
     processor = ProcessorSettings(**getattr(request, "param", {}))
-    return Settings(database=DatabaseSettings(url=database_url), processor=processor)
+    sender = SenderSettings(render_processes=0)
+    return Settings(database=DatabaseSettings(url=database_url), processor=processor, sender=sender)
 
 
 @pytest.fixture

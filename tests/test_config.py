@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tidings.config import SMTP_ROUTES, SmtpRoute, SmtpSettings, StartTlsMode, load_settings
+from tidings.config import SMTP_ROUTES, SenderSettings, SmtpRoute, SmtpSettings, StartTlsMode, load_settings
 from tidings.errors import InvalidInput
 from tidings.messaging import MessageType
 
@@ -103,3 +103,15 @@ class TestSmtpRoutes:
         with pytest.raises(InvalidInput, match=reason) as caught:
             load_settings({**self.ROUTED, **changes})
         assert caught.value.field == field
+
+
+class TestSenderSettings:
+    def test_one_render_process_unless_set(self) -> None:
+        assert load_settings({}).sender == SenderSettings(render_processes=1)
+        assert load_settings({"TIDINGS_SENDER_RENDER_PROCESSES": "0"}).sender.render_processes == 0
+        assert load_settings({"TIDINGS_SENDER_RENDER_PROCESSES": "3"}).sender.render_processes == 3
+
+    def test_a_negative_count_is_named(self) -> None:
+        with pytest.raises(InvalidInput, match="must be 0 or a positive integer") as caught:
+            load_settings({"TIDINGS_SENDER_RENDER_PROCESSES": "-1"})
+        assert caught.value.field == "TIDINGS_SENDER_RENDER_PROCESSES"

@@ -20,6 +20,7 @@ __all__ = [
     "DatabaseSettings",
     "LoggingSettings",
     "ProcessorSettings",
+    "SenderSettings",
     "ServerSettings",
     "Settings",
     "SMTP_ROUTES",
@@ -59,6 +60,13 @@ class ProcessorSettings:
     batch_size: int | None = None
     # How often an idle processor looks for work written by other processes.
     idle_poll_seconds: float = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class SenderSettings:
+    # Processes that render and compose emails beside the sender's own, which keeps the database
+    # and the SMTP connections. 0 renders in a thread of the sender's process (tests use that).
+    render_processes: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +120,7 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     processor: ProcessorSettings = field(default_factory=ProcessorSettings)
+    sender: SenderSettings = field(default_factory=SenderSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     # The server for every email no route claims ("All Emails" at Customer.io).
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
@@ -139,6 +148,9 @@ def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
         processor=ProcessorSettings(
             batch_size=env.get("TIDINGS_PROCESSOR_BATCH_SIZE", _positive_int, None),
             idle_poll_seconds=env.get("TIDINGS_PROCESSOR_IDLE_POLL_SECONDS", _positive_float, 0.2),
+        ),
+        sender=SenderSettings(
+            render_processes=env.get("TIDINGS_SENDER_RENDER_PROCESSES", _non_negative_int, 1),
         ),
         logging=LoggingSettings(
             level=env.get("TIDINGS_LOG_LEVEL", _log_level, "INFO"),
@@ -231,6 +243,13 @@ def _positive_int(raw: str) -> int:
     value = int(raw)
     if value < 1:
         raise ValueError(f"must be a positive integer, got {raw!r}")
+    return value
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError(f"must be 0 or a positive integer, got {raw!r}")
     return value
 
 

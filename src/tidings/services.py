@@ -10,7 +10,7 @@ from tidings.clock import Clock, SystemClock
 from tidings.config import Settings
 from tidings.db import Database
 from tidings.log import LogWriter
-from tidings.messaging import Channel, EmailRouter, MessageType, OutboundEmail, Sender, SmtpChannel
+from tidings.messaging import EmailChannel, EmailRouter, MessageType, Sender, SmtpChannel
 from tidings.processor import Processor
 from tidings.scheduler import Scheduler
 from tidings.segments import SegmentWorker
@@ -38,7 +38,7 @@ class Services:
     sender: Sender
     segments: SegmentWorker
     # Where email leaves this installation (None without an SMTP server); test sends use it directly.
-    email_channel: Channel[OutboundEmail] | None = None
+    email_channel: EmailChannel | None = None
 
     async def start(self, roles: Iterable[Role]) -> None:
         roles = set(roles)
@@ -62,7 +62,7 @@ class Services:
 
 
 def build_services(
-    settings: Settings, *, clock: Clock | None = None, email_channel: Channel[OutboundEmail] | None = None
+    settings: Settings, *, clock: Clock | None = None, email_channel: EmailChannel | None = None
 ) -> Services:
     """Every part of a process. `email_channel` replaces the SMTP server of the settings (tests)."""
     clock = clock or SystemClock()
@@ -78,7 +78,13 @@ def build_services(
         log=log,
         processor=processor,
         scheduler=Scheduler(db, clock=clock),
-        sender=Sender(db, clock=clock, channel=channel, base_url=public_url(settings)),
+        sender=Sender(
+            db,
+            clock=clock,
+            channel=channel,
+            base_url=public_url(settings),
+            render_processes=settings.sender.render_processes,
+        ),
         segments=SegmentWorker(db, clock=clock),
         email_channel=channel,
     )
@@ -93,7 +99,7 @@ def public_url(settings: Settings) -> str:
     return f"{scheme}://{server.host}:{server.port}"
 
 
-def _smtp_channel(settings: Settings, clock: Clock) -> Channel[OutboundEmail] | None:
+def _smtp_channel(settings: Settings, clock: Clock) -> EmailChannel | None:
     """The configured SMTP server, or with routes, a router sending each kind of email through its own."""
     if not settings.smtp.host:
         return None

@@ -212,8 +212,13 @@ class TestEnvironment:
     def test_the_cache_is_bounded(self) -> None:
         env = LiquidEnvironment(cache_size=2)
         for n in range(5):
-            assert env.render(f"{n}", context()) == str(n)
+            assert env.render(f"{{{{ {n} }}}}", context()) == str(n)
         assert len(env._engine._cache) == 2
+
+    def test_text_without_liquid_is_kept_as_written_without_parsing(self) -> None:
+        env = LiquidEnvironment()
+        assert env.render("Shop <shop@example.com> & 100% off } end", context()) == "Shop <shop@example.com> & 100% off } end"
+        assert env._engine._cache == {}
 
     def test_render_context_needs_an_aware_now(self) -> None:
         with pytest.raises(AssertionError):

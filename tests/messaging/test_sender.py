@@ -4,7 +4,10 @@ hands it to a real SMTP server (aiosmtpd on 127.0.0.1), and the delivery records
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
 import re
+import signal
 
 from tests.conftest import new_workspace
 from tests.factories.mail import deliver, html_part, message, send, setup
@@ -225,3 +228,52 @@ async def test_each_outcome_is_a_line_in_the_persons_activity(mail: tuple[Inbox,
     lines = {(a["type"], a["data"]["delivery_id"]): a for a in activities if "delivery_id" in a["data"]}
     assert lines[("sent_email", sent)]["name"] == "Order 1 for Ann"
     assert ("failed_email", failed) in lines
+
+
+async def test_render_processes_send_the_same_emails_and_failures(mail: tuple[Inbox, Services, TrackDriver]) -> None:
+    inbox, services, track = mail
+    await setup(track)
+    sent = [await send(track, message_data={"order": str(n)}) for n in range(3)]
+    failed = await send(track)  # trigger.order is missing
+    await track.processed()
+    channel = SmtpChannel(services.settings.smtp, clock=services.clock)
+    sender = Sender(services.db, clock=services.clock, channel=channel, base_url="https://track.example.com", render_processes=1)
+
+    try:
+        await sender.run_until_idle()
+    finally:
+        await sender.stop()
+
+    assert sorted(r.message[DELIVERY_HEADER] for r in inbox.received) == sorted(sent)
+    assert "https://track.example.com/click/" in html_part(inbox.received[0].message)
+    assert [(await message(track, d))["status"] for d in sent] == ["sent"] * 3
+    stopped = await message(track, failed)
+    assert (stopped["status"], stopped["failure_message"]) == ("failed", "Variable 'trigger.order' is missing")
+
+
+async def test_a_render_process_that_died_is_replaced(mail: tuple[Inbox, Services, TrackDriver], clock: ManualClock) -> None:
+    inbox, services, track = mail
+    await setup(track)
+    channel = SmtpChannel(services.settings.smtp, clock=services.clock)
+    sender = Sender(services.db, clock=services.clock, channel=channel, base_url="https://track.example.com", render_processes=1)
+
+    try:
+        first = await send(track, message_data={"order": "1"})
+        await track.processed()
+        others = set(multiprocessing.active_children())
+        await sender.run_until_idle()  # starts the render process
+        (process,) = set(multiprocessing.active_children()) - others
+        os.kill(process.pid, signal.SIGKILL)
+        process.join()
+        second = await send(track, message_data={"order": "2"})
+        await track.processed()
+        # Whether the pool sees the death before or after taking this batch, the email goes out once:
+        # now, or (when the batch was lost with the process) on its first retry.
+        await sender.run_until_idle()
+        clock.advance(seconds=RETRY_DELAYS[0].total_seconds())
+        await sender.run_until_idle()
+    finally:
+        await sender.stop()
+
+    assert [r.message[DELIVERY_HEADER] for r in inbox.received] == [first, second]
+    assert (await message(track, second))["status"] == "sent"

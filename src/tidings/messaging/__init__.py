@@ -6,7 +6,7 @@ reads people but never the ingest path, the processor or the API above it.
 
 from __future__ import annotations
 
-from tidings.messaging.channels import Channel, EmailRouter, SmtpChannel
+from tidings.messaging.channels import Channel, EmailChannel, EmailRouter, SmtpChannel
 from tidings.messaging.deliveries import advance_delivery, enqueue_delivery, new_delivery_id
 from tidings.messaging.delivery_reports import (
     DELIVERY_METRICS,
@@ -112,6 +112,7 @@ __all__: list[str] = [
     # Transactional messages and deliveries
     "RETRY_DELAYS",
     "Channel",
+    "EmailChannel",
     "EmailRouter",
     "SmtpChannel",
     "Sender",

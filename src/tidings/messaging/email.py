@@ -27,6 +27,7 @@ from email import policy as email_policy
 from email.headerregistry import Address
 from email.utils import encode_rfc2231, format_datetime, getaddresses
 from enum import StrEnum
+from functools import lru_cache
 
 import css_inline
 
@@ -158,6 +159,8 @@ class ComposedEmail:
     sender: str
     recipients: tuple[str, ...]
     message_id: str
+    # Which SMTP server takes it when several are routed by kind (see `EmailRouter`).
+    message_type: MessageType | None = None
 
 
 def compose_email(email: OutboundEmail, *, now: datetime) -> ComposedEmail:
@@ -219,7 +222,13 @@ def compose_email(email: OutboundEmail, *, now: datetime) -> ComposedEmail:
             raise InvalidInput("envelope_from must be exactly one address", field="envelope_from")
         envelope_from = envelope[0].addr_spec
     recipients = tuple(dict.fromkeys(address.addr_spec for address in (*to, *bcc)))
-    return ComposedEmail(data=data, sender=envelope_from, recipients=recipients, message_id=message_id)
+    return ComposedEmail(
+        data=data,
+        sender=envelope_from,
+        recipients=recipients,
+        message_id=message_id,
+        message_type=email.message_type,
+    )
 
 
 def email_bytes(composed: ComposedEmail) -> bytes:
@@ -283,6 +292,16 @@ def _check_attachments(attachments: tuple[Attachment, ...] | list[Attachment]) -
 
 def parse_addresses(raw: str, *, field: str) -> tuple[Address, ...]:
     """The addresses of a comma-separated list (display names allowed); InvalidInput names `field`."""
+    bare = raw.strip()
+    simple = _DOT_ATOM_ADDRESS.fullmatch(bare)
+    if simple is not None:  # one plain address, as most recipients are: what the full parser finds
+        return (Address(username=simple[1], domain=simple[2]),)
+    return _parse_address_list(raw, field=field)
+
+
+@lru_cache(maxsize=256)
+def _parse_address_list(raw: str, *, field: str) -> tuple[Address, ...]:
+    # Cached: a template's From and Reply-To are the same for every email it sends.
     parsed = []
     for display_name, addr_spec in getaddresses([raw]):
         if not display_name and not addr_spec:
@@ -344,8 +363,12 @@ def _text_header(name: str, value: str, *, field: str) -> str:
 
 def _text_part(subtype: str, text: str) -> bytes:
     """A UTF-8 text part, quoted-printable: 7-bit clean, lines of at most 76 characters."""
-    lines = text.encode("utf-8").splitlines()
-    encoded = binascii.b2a_qp(b"\n".join(lines) + b"\n", istext=True).replace(b"\n", b"\r\n")
+    data = text.encode("utf-8")
+    if b"\r" in data:  # CRLF or CR line ends become LF, which b2a_qp writes as line breaks
+        data = b"\n".join(data.splitlines()) + b"\n"
+    elif not data.endswith(b"\n"):
+        data += b"\n"
+    encoded = binascii.b2a_qp(data, istext=True).replace(b"\n", b"\r\n")
     head = f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
     return head.encode("ascii") + encoded
 

@@ -9,7 +9,6 @@ provider.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from tidings.messaging.email import MessageType, OutboundEmail, decode_attachmen
 from tidings.messaging.languages import choose_language
 from tidings.messaging.liquid import LayoutMeta, Links, RenderContext, render_email_body, render_template, unsubscribe_url
 from tidings.messaging.subscriptions import ChannelType, SubscriptionCenter, subscription_stop
+from tidings.messaging.tracking import LinkTracker
 from tidings.messaging.types import Delivery, DeliveryStatus, Layout, TransactionalMessage
 from tidings.people import Person
 from tidings.workspaces import SendMode, Workspace
@@ -142,7 +142,7 @@ def render_email(
     )
     if not tracked:
         return email
-    tracker = dataclasses.replace(links.tracker, track_opens=workspace.is_open_tracking)
+    tracker = LinkTracker(links.base_url, links.signing_key, track_opens=workspace.is_open_tracking)
     return tracker.apply(email)
 
 

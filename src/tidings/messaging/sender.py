@@ -2,9 +2,10 @@
 
 Each round leases a batch of due deliveries (pushing their due time past the lease) and, in the same
 transaction, reads what the gate needs with a statement per kind for the whole batch: workspaces,
-templates, people and suppressed addresses. It renders the batch in a worker thread a few at a time,
-handing each email to the channel as soon as it is ready (the channel sends on several connections
-at once), and records every outcome in one transaction: sent; attempted and due again after
+templates, people and suppressed addresses. It hands the batch, a few deliveries at a time, to the
+render processes (`RenderPool`: gate, Liquid, tracking and MIME, returning finished bytes), gives
+each email to the channel as soon as its few are ready (the channel sends on several connections at
+once), and records every outcome in one transaction: sent; attempted and due again after
 Customer.io's backoff when the server answered 4xx or could not be reached; bounced, with the address
 suppressed, on a 5xx; failed when the Liquid does not render, the email breaks a composition rule or
 the retries run out. Rounds run in `lanes` at once, so one round renders while another sends. A
@@ -16,12 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import anyio.to_thread
 from sqlalchemy.engine import Connection
 
 from tidings.background import BackgroundTask
@@ -29,17 +29,18 @@ from tidings.clock import Clock
 from tidings.db import Database
 from tidings.errors import InvalidInput, ProviderFailed
 from tidings.messaging import queries
-from tidings.messaging.channels import Channel
+from tidings.messaging.channels import EmailChannel
 from tidings.messaging.deliveries import advance_delivery
-from tidings.messaging.email import OutboundEmail, parse_addresses
-from tidings.messaging.email_content import Stopped, prepare_email
-from tidings.messaging.errors import RenderFailed, SmtpFailed
+from tidings.messaging.email import parse_addresses
+from tidings.messaging.email_content import Stopped
+from tidings.messaging.errors import SmtpFailed
 from tidings.messaging.metrics import record_status_activities
+from tidings.messaging.rendering import ReadyEmail, RenderJob, RenderPool
 from tidings.messaging.snippets import read_snippets
-from tidings.messaging.subscriptions import SubscriptionCenter, read_subscription_center
+from tidings.messaging.subscriptions import read_subscription_center
 from tidings.messaging.types import Delivery, DeliveryChannel, DeliveryStatus, Layout, TransactionalMessage
 from tidings.people import IdentifierKind, Person, ResolvedRef, email_key, find_people
-from tidings.workspaces import Workspace, get_workspace
+from tidings.workspaces import get_workspace
 
 __all__ = ["RETRY_DELAYS", "Sender"]
 
@@ -50,31 +51,25 @@ RETRY_DELAYS = tuple(
     timedelta(seconds=s) for s in (15, 30, 60, 120, 240, 480, 600, 600, 600, 600)
 )
 _LEASE = timedelta(minutes=5)
-# Deliveries rendered per trip to the worker thread: fewer trips cost less CPU, and the emails of a
+# Deliveries rendered per trip to a render process: fewer trips cost less CPU, and the emails of a
 # trip wait for the last of them (16 measured about 8 % less CPU per email than 4 in bench/send_email.py).
 _RENDER_CHUNK = 16
 
 
 @dataclass(frozen=True, slots=True)
 class _Claimed:
-    """A leased delivery and what the gate and the Liquid read, as found when it was leased."""
-
     workspace_id: int
     delivery: Delivery
-    workspace: Workspace | None
-    person: Person | None
-    template: TransactionalMessage | None
-    subscription_center: SubscriptionCenter
-    is_suppressed: bool
-    snippets: Mapping[str, str]
-    layout: Layout | None
+    # None when the workspace was deleted after the delivery was queued.
+    job: RenderJob | None
 
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
     workspace_id: int
     delivery: Delivery
-    outcome: OutboundEmail | Stopped | RenderFailed
+    # ProviderFailed: rendering itself failed (a render process died), so the send is tried later.
+    outcome: ReadyEmail | Stopped | ProviderFailed
 
 
 class Sender:
@@ -83,12 +78,14 @@ class Sender:
         db: Database,
         *,
         clock: Clock,
-        channel: Channel[OutboundEmail] | None,
+        channel: EmailChannel | None,
         base_url: str,
         batch_size: int = 200,
         lanes: int = 2,
         idle_poll_seconds: float = 1.0,
+        render_processes: int = 0,
     ) -> None:
+        """`render_processes` worker processes render and compose; with 0, a thread of this process does."""
         self._db = db
         self._clock = clock
         self._channel = channel
@@ -96,17 +93,20 @@ class Sender:
         self._batch_size = batch_size
         self._idle_poll_seconds = idle_poll_seconds
         self._lanes = [BackgroundTask(f"sender-{n}", self._run) for n in range(lanes)]
+        self._renderer = RenderPool(render_processes)
 
     async def start(self) -> None:
         if self._channel is None:
             logger.warning("no SMTP server is configured (TIDINGS_SMTP_HOST): email deliveries stay queued")
             return
+        await self._renderer.start()
         for lane in self._lanes:
             lane.start()
 
     async def stop(self) -> None:
         for lane in self._lanes:
             await lane.stop()
+        await self._renderer.close()
         if self._channel is not None:
             await self._channel.close()
 
@@ -125,13 +125,26 @@ class Sender:
         if not claimed:
             return 0
         logger.debug("sender claimed deliveries", extra={"count": len(claimed)})
+        prepared = [
+            _Prepared(item.workspace_id, item.delivery, Stopped(DeliveryStatus.UNDELIVERABLE, "the workspace was deleted"))
+            for item in claimed
+            if item.job is None
+        ]
+        renderable = [item for item in claimed if item.job is not None]
+        chunks = [renderable[start : start + _RENDER_CHUNK] for start in range(0, len(renderable), _RENDER_CHUNK)]
+        # Every chunk is handed over at once, so all render processes work; each chunk's emails go
+        # to the channel as soon as that chunk is back.
+        renders = [
+            self._renderer.render([item.job for item in chunk if item.job], base_url=self._base_url, now=now)
+            for chunk in chunks
+        ]
         sends: list[asyncio.Task[tuple[_Prepared, BaseException | None]]] = []
         async with asyncio.TaskGroup() as group:
-            for start in range(0, len(claimed), _RENDER_CHUNK):
-                chunk = claimed[start : start + _RENDER_CHUNK]
-                prepared = await anyio.to_thread.run_sync(self._prepare_all, chunk, now)
-                sends.extend(group.create_task(self._send(item)) for item in prepared)
-        await self._db.write(self._record, [task.result() for task in sends])
+            for chunk, render in zip(chunks, renders, strict=True):
+                for item, outcome in zip(chunk, await _rendered(render, len(chunk)), strict=True):
+                    sends.append(group.create_task(self._send(_Prepared(item.workspace_id, item.delivery, outcome))))
+        results = [(item, None) for item in prepared] + [task.result() for task in sends]
+        await self._db.write(self._record, results)
         return len(claimed)
 
     async def _run(self) -> None:
@@ -177,51 +190,30 @@ class Sender:
             suppressed.update((workspace_id, key) for key in found_keys)
         return [
             _Claimed(
-                workspace_id=workspace_id,
-                delivery=delivery,
-                workspace=workspaces[workspace_id],
-                person=people.get((workspace_id, delivery.cio_id)),
-                template=templates.get((workspace_id, delivery.transactional_message_id)),
-                subscription_center=centers[workspace_id],
-                is_suppressed=any((workspace_id, key) in suppressed for key in recipient_keys[delivery.id]),
-                snippets=snippets[workspace_id],
-                layout=_layout_of(templates.get((workspace_id, delivery.transactional_message_id)), workspace_id, layouts),
+                workspace_id,
+                delivery,
+                None
+                if workspaces[workspace_id] is None
+                else RenderJob(
+                    delivery=delivery,
+                    workspace=workspaces[workspace_id],
+                    person=people.get((workspace_id, delivery.cio_id)),
+                    template=templates.get((workspace_id, delivery.transactional_message_id)),
+                    subscription_center=centers[workspace_id],
+                    is_suppressed=any((workspace_id, key) in suppressed for key in recipient_keys[delivery.id]),
+                    snippets=snippets[workspace_id],
+                    layout=_layout_of(templates.get((workspace_id, delivery.transactional_message_id)), workspace_id, layouts),
+                ),
             )
             for workspace_id, delivery in claimed
         ]
 
-    def _prepare_all(self, claimed: Sequence[_Claimed], now: datetime) -> list[_Prepared]:
-        return [self._prepare(item, now) for item in claimed]
-
-    def _prepare(self, item: _Claimed, now: datetime) -> _Prepared:
-        workspace, delivery = item.workspace, item.delivery
-        if workspace is None:
-            return _Prepared(item.workspace_id, delivery, Stopped(DeliveryStatus.UNDELIVERABLE, "the workspace was deleted"))
-        try:
-            outcome = prepare_email(
-                delivery,
-                workspace=workspace,
-                person=item.person,
-                template=item.template,
-                subscription_center=item.subscription_center,
-                is_suppressed=item.is_suppressed,
-                snippets=item.snippets,
-                layout=item.layout,
-                base_url=self._base_url,
-                now=now,
-            )
-        except RenderFailed as exc:
-            outcome = exc
-        except Exception as exc:  # a bad stored request must fail its delivery, not the round
-            outcome = RenderFailed(str(exc))
-        return _Prepared(item.workspace_id, delivery, outcome)
-
     async def _send(self, item: _Prepared) -> tuple[_Prepared, BaseException | None]:
-        if not isinstance(item.outcome, OutboundEmail):
+        if not isinstance(item.outcome, ReadyEmail):
             return item, None
         assert self._channel is not None
         try:
-            await self._channel.send(item.outcome)
+            await self._channel.send_composed(item.outcome.composed)
         except (ProviderFailed, InvalidInput) as exc:
             return item, exc
         except Exception as exc:  # an unexpected failure is retried like a connection failure
@@ -243,18 +235,18 @@ class Sender:
         delivery, outcome = item.delivery, item.outcome
         if isinstance(outcome, Stopped):
             return advance_delivery(delivery, outcome.status, at=now, failure_message=outcome.reason, due_at=None)
-        if isinstance(outcome, RenderFailed):
-            return advance_delivery(delivery, DeliveryStatus.FAILED, at=now, failure_message=str(outcome), due_at=None)
-        if error is None:
-            retained = not delivery.request.get("disable_message_retention")
+        if isinstance(outcome, ProviderFailed):
+            error = outcome
+        elif error is None:
             content = {"to": outcome.to, "from": outcome.from_address, "subject": outcome.subject}
-            if retained:
+            if outcome.html is not None:
                 content["body"] = outcome.html
             return advance_delivery(delivery, DeliveryStatus.SENT, at=now, rendered=content, due_at=None, failure_message=None)
         if isinstance(error, InvalidInput):  # the email breaks a composition rule: no attempt can succeed
             return advance_delivery(delivery, DeliveryStatus.FAILED, at=now, failure_message=str(error), due_at=None)
         assert isinstance(error, ProviderFailed)
         if isinstance(error, SmtpFailed) and error.is_bounce:
+            assert isinstance(outcome, ReadyEmail)
             self._suppress_recipients(conn, item.workspace_id, outcome.to, str(error), now=now)
             return advance_delivery(delivery, DeliveryStatus.BOUNCED, at=now, failure_message=str(error), due_at=None)
         if error.retryable and delivery.attempts <= len(RETRY_DELAYS):
@@ -272,6 +264,15 @@ class Sender:
             queries.insert_email_suppression(
                 conn, workspace_id=workspace_id, email_key=email_key(address.addr_spec), reason="bounce", detail=detail, now=now
             )
+
+
+async def _rendered(render: asyncio.Future[list[ReadyEmail | Stopped]], count: int) -> list[ReadyEmail | Stopped | ProviderFailed]:
+    """A chunk's outcomes; if rendering itself failed, each delivery is tried again later."""
+    try:
+        return list(await render)
+    except Exception as exc:
+        logger.exception("rendering a batch of emails failed; its deliveries will be retried")
+        return [ProviderFailed(f"rendering failed: {exc}", retryable=True)] * count
 
 
 def _recipient_keys(delivery: Delivery) -> list[str]:

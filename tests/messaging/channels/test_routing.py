@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from tidings.clock import ManualClock
-from tidings.messaging import MessageType, OutboundEmail
+from tidings.messaging import MessageType, OutboundEmail, compose_email
 from tidings.messaging.channels import CaptureChannel, Channel, ChannelKind, EmailRouter
 
 
@@ -58,3 +60,15 @@ async def test_a_router_is_a_channel(clock: ManualClock) -> None:
     receipt = await nested.send(email(None))
 
     assert receipt.accepted_at == clock.now() and len(inner.sent) == 1
+
+
+async def test_composed_emails_are_routed_by_their_type(clock: ManualClock) -> None:
+    transactional: CaptureChannel[OutboundEmail] = CaptureChannel(clock=clock)
+    fallback: CaptureChannel[OutboundEmail] = CaptureChannel(clock=clock)
+    router = EmailRouter(default=fallback, routes={MessageType.TRANSACTIONAL: transactional})
+
+    for message_type in (MessageType.TRANSACTIONAL, MessageType.NEWSLETTER):
+        await router.send_composed(compose_email(email(message_type), now=datetime(2026, 1, 1, tzinfo=UTC)))
+
+    assert [m.message_type for m in transactional.composed] == [MessageType.TRANSACTIONAL]
+    assert [m.message_type for m in fallback.composed] == [MessageType.NEWSLETTER]

@@ -8,6 +8,7 @@ from typing import Generic, TypeVar
 from tidings.clock import Clock
 from tidings.errors import ProviderFailed
 from tidings.messaging.channels.types import ChannelKind, ProviderReceipt
+from tidings.messaging.email import ComposedEmail
 
 __all__ = ["CaptureChannel"]
 
@@ -24,6 +25,8 @@ class CaptureChannel(Generic[MessageT]):
         self._clock = clock
         self._kind = kind
         self.sent: list[MessageT] = []
+        # Emails handed over composed (`send_composed`), in order.
+        self.composed: list[ComposedEmail] = []
         self._failures: deque[ProviderFailed] = deque()
         self.is_closed = False
 
@@ -40,6 +43,12 @@ class CaptureChannel(Generic[MessageT]):
             raise self._failures.popleft()
         self.sent.append(message)
         return ProviderReceipt(message_id=f"capture-{len(self.sent)}", accepted_at=self._clock.now())
+
+    async def send_composed(self, composed: ComposedEmail) -> ProviderReceipt:
+        if self._failures:
+            raise self._failures.popleft()
+        self.composed.append(composed)
+        return ProviderReceipt(message_id=composed.message_id, accepted_at=self._clock.now())
 
     async def close(self) -> None:
         self.is_closed = True

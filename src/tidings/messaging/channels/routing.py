@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from tidings.messaging.channels.types import Channel, ChannelKind, ProviderReceipt
-from tidings.messaging.email import MessageType, OutboundEmail
+from tidings.messaging.channels.types import ChannelKind, EmailChannel, ProviderReceipt
+from tidings.messaging.email import ComposedEmail, MessageType, OutboundEmail
 
 __all__ = ["EmailRouter"]
 
@@ -21,8 +21,8 @@ __all__ = ["EmailRouter"]
 class EmailRouter:
     """Sends each email through the channel for its `message_type`, else through `default`."""
 
-    default: Channel[OutboundEmail]
-    routes: Mapping[MessageType, Channel[OutboundEmail]] = field(default_factory=dict)
+    default: EmailChannel
+    routes: Mapping[MessageType, EmailChannel] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "routes", MappingProxyType(dict(self.routes)))
@@ -31,7 +31,7 @@ class EmailRouter:
     def kind(self) -> ChannelKind:
         return ChannelKind.EMAIL
 
-    def channel_for(self, message_type: MessageType | None) -> Channel[OutboundEmail]:
+    def channel_for(self, message_type: MessageType | None) -> EmailChannel:
         """The channel an email of this type goes through."""
         if message_type is None:
             return self.default
@@ -39,6 +39,9 @@ class EmailRouter:
 
     async def send(self, message: OutboundEmail) -> ProviderReceipt:
         return await self.channel_for(message.message_type).send(message)
+
+    async def send_composed(self, composed: ComposedEmail) -> ProviderReceipt:
+        return await self.channel_for(composed.message_type).send_composed(composed)
 
     async def close(self) -> None:
         """Close every distinct channel once."""

@@ -7,7 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
-__all__ = ["Channel", "ChannelKind", "ProviderReceipt"]
+from tidings.messaging.email import ComposedEmail, OutboundEmail
+
+__all__ = ["Channel", "ChannelKind", "EmailChannel", "ProviderReceipt"]
 
 MessageT_contra = TypeVar("MessageT_contra", contravariant=True)
 
@@ -51,3 +53,10 @@ class Channel(Protocol[MessageT_contra]):
     async def send(self, message: MessageT_contra) -> ProviderReceipt: ...
 
     async def close(self) -> None: ...
+
+
+class EmailChannel(Channel[OutboundEmail], Protocol):
+    """An email channel that also takes messages composed elsewhere (the sender composes in its
+    render processes and hands over the finished bytes)."""
+
+    async def send_composed(self, composed: ComposedEmail) -> ProviderReceipt: ...

@@ -135,6 +135,8 @@ class LiquidEnvironment:
 
     def render(self, source: str, context: RenderContext) -> str:
         """The text `source` renders to for `context`; raises `RenderFailed` (or `TemplateInvalid`)."""
+        if "{" not in source:  # no tag and no output: the text as it is (a From address, a subject)
+            return source
         state = RenderState(context)
         return self._render(self._engine.parse_cached(source), state, {})
 
