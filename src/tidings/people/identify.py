@@ -130,6 +130,10 @@ def _identify(
     return person
 
 
+# Well under SQLite's and PostgreSQL's limits on bound parameters.
+_LOOK_UPS_PER_STATEMENT = 1000
+
+
 class IdentifyRun:
     """A run of identifies applied with few statements, for the processor's batches.
 
@@ -164,9 +168,12 @@ class IdentifyRun:
         if not wanted:
             return
         self._write_people()
-        found = queries.find_people_by_any(self.conn, workspace_id=workspace.id, refs=list(wanted))
-        for ref in wanted:
-            self._known[_known_key(workspace.id, ref)] = found.get(ref)
+        refs = list(wanted)
+        for first in range(0, len(refs), _LOOK_UPS_PER_STATEMENT):
+            chunk = refs[first : first + _LOOK_UPS_PER_STATEMENT]
+            found = queries.find_people_by_any(self.conn, workspace_id=workspace.id, refs=chunk)
+            for ref in chunk:
+                self._known[_known_key(workspace.id, ref)] = found.get(ref)
 
     def identify(
         self,

@@ -134,19 +134,22 @@ def is_plain_identify(message: Message) -> bool:
     )
 
 
-def identify_run(
+def identify_calls(
     messages: Sequence[tuple[LogEntry, Message]], *, start: int, workspace: Workspace
 ) -> tuple[list[tuple[ResolvedRef, dict[str, Any]]], int]:
-    """The (ref, traits) of every plain identify of `workspace` from `start` on, to look up at once,
-    and where the run of them that starts at `start` ends."""
-    end = start
-    while end < len(messages) and messages[end][0].workspace_id == workspace.id and is_plain_identify(messages[end][1]):
-        end += 1
+    """The (ref, traits) of the plain identifies from `start` until a message that ends an
+    IdentifyRun (anything but a plain identify or an event of `workspace`), to look up at once,
+    and where that message is."""
     calls = []
-    for entry, message in messages[start:]:
-        if entry.workspace_id == workspace.id and is_plain_identify(message):
+    end = start
+    while end < len(messages) and messages[end][0].workspace_id == workspace.id:
+        message = messages[end][1]
+        if is_plain_identify(message):
             assert isinstance(message, Identify)
             calls.append((resolve(message.person, workspace), message.traits))
+        elif not isinstance(message, Track):
+            break
+        end += 1
     return calls, end
 
 

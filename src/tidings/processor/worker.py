@@ -38,7 +38,7 @@ from tidings.log import (
     read_after,
 )
 from tidings.people import ResolvedRef
-from tidings.processor.handlers import apply_message, identify_run, is_plain_identify
+from tidings.processor.handlers import apply_message, identify_calls, is_plain_identify
 from tidings.processor.references import resolve
 from tidings.processor.segment_targeting import SegmentTargets, before_change, refresh_segments
 from tidings.workspaces import Workspace, get_workspace
@@ -162,6 +162,7 @@ class Processor:
         targets = SegmentTargets()
         identifies = None if one_by_one else people.IdentifyRun(conn)
         looked_up_to = 0  # messages before this one are in a run whose people were looked up
+        identified_to = 0  # ... and the same for identifies, whose look-ups also span events
         # The batch is one transaction: its messages are applied at one moment.
         now = self._clock.now()
         for index, ((entry, message), is_repeat) in enumerate(zip(live, repeats)):
@@ -182,10 +183,10 @@ class Processor:
                     if identifies is not None:
                         identifies.share_people(workspace, refs)  # before the events' look-up reads people
                     events.look_up(workspace, refs)
-                if identifies is not None and is_plain_identify(message) and index >= looked_up_to:
+                if identifies is not None and is_plain_identify(message) and index >= identified_to:
                     if events is not None:
                         events.flush()  # before the identifies' look-up reads people
-                    calls, looked_up_to = identify_run(live, start=index, workspace=workspace)
+                    calls, identified_to = identify_calls(live, start=index, workspace=workspace)
                     identifies.look_up(workspace, calls)
                 apply_message(conn, workspace, message, now=now, events=events, identifies=identifies)
                 targets.note(conn, workspace, message, in_segments, now=now, before=before)
