@@ -1,5 +1,6 @@
 """Which live segments a message can move its people in or out of, re-evaluated in the same
-transaction as the change.
+transaction as the change: at the end of the batch (`SegmentTargets`), or, when a batch is redone
+a message at a time, after each message (`refresh_segments`).
 
 Most messages change one person, or a few named in the call. Two change more: an object's new
 attributes, or its deletion, can move everyone related to it, so those people are held before the
