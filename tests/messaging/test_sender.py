@@ -277,3 +277,27 @@ async def test_a_render_process_that_died_is_replaced(mail: tuple[Inbox, Service
 
     assert [r.message[DELIVERY_HEADER] for r in inbox.received] == [first, second]
     assert (await message(track, second))["status"] == "sent"
+
+
+async def test_a_sent_email_moves_the_person_into_a_message_segment(
+    mail: tuple[Inbox, Services, TrackDriver], clock: ManualClock
+) -> None:
+    inbox, services, track = mail
+    await setup(track)
+    await track.processed()
+    created = await track.client.post(
+        "/v1/segments",
+        json={"segment": {"name": "Mailed", "conditions": {"type": "message", "channel": "email", "metric": "sent"}}},
+        headers=app_auth(track.workspace),
+    )
+    segment_id = created.json()["segment"]["id"]
+    await services.segments.run_once()
+    clock.advance(minutes=1)
+
+    await send(track, message_data={"order": "A-17"})
+    await deliver(services, track)
+    assert len(inbox.received) == 1
+    await services.segments.run_once()
+
+    membership = await track.app_get(f"/v1/segments/{segment_id}/membership")
+    assert membership.json()["ids"] == ["ann"]

@@ -40,6 +40,7 @@ from tidings.messaging.snippets import read_snippets
 from tidings.messaging.subscriptions import read_subscription_center
 from tidings.messaging.types import Delivery, DeliveryChannel, DeliveryStatus, Layout, TransactionalMessage
 from tidings.people import IdentifierKind, Person, ResolvedRef, email_key, find_people
+from tidings.segments import recheck_messages
 from tidings.workspaces import get_workspace
 
 __all__ = ["RETRY_DELAYS", "Sender"]
@@ -230,6 +231,13 @@ class Sender:
             deliveries=[(workspace_id, d) for workspace_id, d in finished if d.status is not DeliveryStatus.ATTEMPTED],
             now=now,
         )
+        recipients: dict[int, set[str]] = {}
+        for workspace_id, delivery in finished:
+            if delivery.cio_id:
+                recipients.setdefault(workspace_id, set()).add(delivery.cio_id)
+        for workspace_id, cio_ids in recipients.items():
+            # Segments that read message activity ("was sent ...") see the outcomes at the next re-check.
+            recheck_messages(conn, workspace_id=workspace_id, cio_ids=cio_ids, now=now)
 
     def _outcome(self, conn: Connection, item: _Prepared, error: BaseException | None, *, now: datetime) -> Delivery:
         delivery, outcome = item.delivery, item.outcome

@@ -15,7 +15,7 @@ current. An entry carries the matchtime of `matchtime.py`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -202,13 +202,16 @@ def run_due_rechecks(conn: Connection, *, now: datetime, limit: int = 500) -> in
     return len(due)
 
 
-def recheck_messages(conn: Connection, *, workspace_id: int, cio_id: str, now: datetime) -> None:
-    """Ask for a re-check, due now, of the live segments that read message activity, for a person
+def recheck_messages(conn: Connection, *, workspace_id: int, cio_ids: Collection[str], now: datetime) -> None:
+    """Ask for a re-check, due now, of the live segments that read message activity, for people
     whose deliveries changed outside the processor (the sender's outcomes); the segment worker
     runs it within a poll."""
+    if not cio_ids:
+        return
     reading = [live.segment.id for live in live_segments(conn, workspace_id=workspace_id) if live.reads.has_messages]
     if reading:
-        rechecks.write_rechecks(conn, workspace_id=workspace_id, changes={(s, cio_id): now for s in reading})
+        changes = {(segment_id, cio_id): now for segment_id in reading for cio_id in cio_ids}
+        rechecks.write_rechecks(conn, workspace_id=workspace_id, changes=changes)
 
 
 @dataclass(slots=True)
