@@ -13,9 +13,8 @@ from sqlalchemy.engine import Connection, Row
 from tidings.db.dialect import (
     insert_ignoring_conflicts,
     insert_ignoring_conflicts_statement,
-    insert_many_ignoring_conflicts,
     one_of,
-    upsert_many,
+    upsert_statement,
 )
 from tidings.db.driver import DriverStatement
 from tidings.db.schema import (
@@ -240,6 +239,14 @@ def people_with_email(conn: Connection, *, workspace_id: int, email: str) -> lis
 _INSERT_PERSON = DriverStatement(
     lambda dialect: insert(people).values({column.name: bindparam(column.name) for column in people.columns})
 )
+_STORE_PERSON = DriverStatement(
+    lambda dialect: upsert_statement(
+        people,
+        dialect,
+        key=("workspace_id", "cio_id"),
+        update=("id", "email", "email_key", "attributes", "attribute_timestamps", "updated_at"),
+    ).values({column.name: bindparam(column.name) for column in people.columns})
+)
 _UPDATE_PERSON = DriverStatement(
     lambda dialect: update(people)
     .where(people.c.workspace_id == bindparam("in_workspace"), people.c.cio_id == bindparam("of_cio_id"))
@@ -266,13 +273,8 @@ def insert_people(conn: Connection, people: Sequence[tuple[int, Person]]) -> Non
 
 def store_people(conn: Connection, pairs: Sequence[tuple[int, Person]]) -> None:
     """Insert new and update changed (workspace_id, person) pairs, in order, in one executemany."""
-    upsert_many(
-        conn,
-        people,
-        [_person_row(workspace_id, person) for workspace_id, person in pairs],
-        key=("workspace_id", "cio_id"),
-        update=("id", "email", "email_key", "attributes", "attribute_timestamps", "updated_at"),
-    )
+    if pairs:
+        _STORE_PERSON.execute_many(conn, [_person_row(workspace_id, person) for workspace_id, person in pairs])
 
 
 def _person_row(workspace_id: int, person: Person) -> dict[str, Any]:
