@@ -202,9 +202,11 @@ def run_load(
     procs: int,
     total: int,
     seed: int,
+    rate: float | None = None,
 ) -> tuple[float, LoadResult]:
     """Send `total` requests made by `build_requests(count=, seed=, **request_args)` over `connections`
     keep-alive connections from `procs` generator processes; returns the start time and what they saw.
+    With a `rate` (requests/s in all) the requests are paced to it instead of sent as fast as answered.
 
     `build_requests` must be a module-level function (generator processes are spawned).
     """
@@ -214,6 +216,7 @@ def run_load(
         {
             "port": port,
             "connections": per_proc_connections[i],
+            "rate": rate / procs if rate else None,
             "build": build_requests,
             "request_args": {**request_args, "count": counts[i], "seed": seed * 1000 + i},
         }
@@ -221,7 +224,7 @@ def run_load(
     ]
     if procs == 1:
         requests = build_requests(**jobs[0]["request_args"])
-        return _run_loop(_drive(requests, port=port, connections=per_proc_connections[0], start=None))
+        return _run_loop(_drive(requests, port=port, connections=per_proc_connections[0], start=None, rate=rate))
 
     context = multiprocessing.get_context("spawn")
     ready = context.Barrier(procs + 1)
@@ -250,7 +253,9 @@ def _generator_process(job: dict, ready, start, results) -> None:
     requests = job["build"](**job["request_args"])
 
     async def go() -> tuple[float, LoadResult]:
-        return await _drive(requests, port=job["port"], connections=job["connections"], start=(ready, start))
+        return await _drive(
+            requests, port=job["port"], connections=job["connections"], start=(ready, start), rate=job["rate"]
+        )
 
     _, result = _run_loop(go())
     results.put((result.latencies.tolist(), result.failures, result.finished_at))
@@ -264,19 +269,24 @@ def _run_loop(coroutine):
     return uvloop.run(coroutine)
 
 
-async def _drive(requests: list[bytes], *, port: int, connections: int, start) -> tuple[float, LoadResult]:
-    """Send `requests` over `connections` keep-alive connections, one request in flight on each."""
+async def _drive(
+    requests: list[bytes], *, port: int, connections: int, start, rate: float | None = None
+) -> tuple[float, LoadResult]:
+    """Send `requests` over `connections` keep-alive connections, one request in flight on each;
+    with a `rate`, request n is not sent before n / rate seconds from the start."""
     result = LoadResult()
     streams = [await asyncio.open_connection(HOST, port) for _ in range(connections)]
     if start is not None:
         ready, go = start
         await asyncio.to_thread(ready.wait)
         await asyncio.to_thread(go.wait)
-    pending = iter(requests)  # shared: each connection takes the next unsent request
+    pending = iter(enumerate(requests))  # shared: each connection takes the next unsent request
     started_at = time.monotonic()
 
     async def send_all(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        for request in pending:
+        for index, request in pending:
+            if rate and (wait := started_at + index / rate - time.monotonic()) > 0:
+                await asyncio.sleep(wait)
             sent_at = time.monotonic()
             try:
                 writer.write(request)

@@ -5,10 +5,13 @@ a workspace, starts `tidings serve` on a free port, and sends a fixed number of 
 over keep-alive connections. Prints one line per figure (STYLE rule 16): accepted calls/s, request
 latency p50 and p99, processed calls/s (until the processor has applied the whole log), the
 server's peak RSS, and the CPU time per call of the API and worker processes (steadier than the
-rates when other work shares the machine). `--profile DIR` samples them with py-spy.
+rates when other work shares the machine), and the apply lag: how long after the last answer the
+processor had applied everything. `--rate N` paces the calls to N a second, to show whether the
+processor keeps up with that load. `--profile DIR` samples the processes with py-spy.
 
     .venv/bin/python bench/ingest_track.py                      # SQLite, 60,000 calls, 64 connections
     .venv/bin/python bench/ingest_track.py --db postgres --calls 100000 --procs 2
+    .venv/bin/python bench/ingest_track.py --rate 3000 --calls 90000   # paced: does the processor keep up?
 """
 
 from __future__ import annotations
@@ -82,6 +85,7 @@ def main() -> int:
                 procs=args.procs,
                 total=args.calls,
                 seed=args.seed,
+                rate=args.rate,
             )
             load_seconds = result.finished_at - started_at
             note(f"load phase {load_seconds:.2f} s; waiting for the processor")
@@ -96,6 +100,7 @@ def main() -> int:
     figure("track_latency_p50", percentile(latencies, 0.50) * 1000, "ms", backend, host)
     figure("track_latency_p99", percentile(latencies, 0.99) * 1000, "ms", backend, host)
     figure("track_processed", accepted / (processed_at - started_at), "calls/s", backend, host)
+    figure("track_apply_lag", processed_at - result.finished_at, "s", backend, host)
     figure("track_server_peak_rss", peak_rss_mb, "MB", backend, host)
     for name, seconds in cpu_used.items():
         figure(f"track_{name}_cpu", seconds / accepted * 1e6, "us/call", backend, host)
@@ -118,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
         "--identify-share", type=float, default=0.7, help="share of identify calls; the rest are events"
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--rate", type=float, help="pace the calls to this many a second (default: as fast as they are answered)"
+    )
     parser.add_argument(
         "--workers", type=int, default=1, help="worker processes of `tidings serve` (0: processor in the API process)"
     )
