@@ -39,14 +39,9 @@ from tidings.people.objects import (
     relate_anonymous,
     unrelate,
 )
+from tidings.people.activity_queries import list_activities, list_anonymous_events
 from tidings.people.device_queries import list_anonymous_devices, list_devices
-from tidings.people.queries import (
-    find_people,
-    find_person,
-    list_activities,
-    list_anonymous_events,
-    people_with_email,
-)
+from tidings.people.queries import find_people, find_person, people_with_email
 from tidings.people.types import (
     Activity,
     ActivityType,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from tidings.people.attributes import AttributeChange
-from tidings.people.queries import insert_activities
+from tidings.people.activity_queries import insert_activities
 from tidings.people.types import ActivityType, NewActivity
 
 __all__ = ["activity_row", "attribute_change_rows", "failed_change_row", "record_activities", "record_activity"]

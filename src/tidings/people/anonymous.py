@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
-from tidings.people import queries
+from tidings.people import activity_queries, queries
 from tidings.people.types import IdentifierKind, Person, ResolvedRef
 from tidings.workspaces import Workspace
 
@@ -21,13 +21,13 @@ ANONYMOUS_RETENTION = timedelta(days=30)
 
 def anonymous_merge(conn: Connection, workspace: Workspace, *, anonymous_id: str) -> tuple[str, datetime] | None:
     """The cio_id of the person an anonymous id was merged into, and when; None if it never was."""
-    return queries.find_anonymous_merge(conn, workspace_id=workspace.id, anonymous_id=anonymous_id)
+    return activity_queries.find_anonymous_merge(conn, workspace_id=workspace.id, anonymous_id=anonymous_id)
 
 
 def late_joiner(conn: Connection, workspace: Workspace, *, anonymous_id: str, now: datetime) -> Person | None:
     """The person an anonymous id was merged into less than 5 minutes ago: what arrives for the id
     now joins them directly. None when it was never merged, or too long ago."""
-    merged = queries.find_anonymous_merge(conn, workspace_id=workspace.id, anonymous_id=anonymous_id)
+    merged = activity_queries.find_anonymous_merge(conn, workspace_id=workspace.id, anonymous_id=anonymous_id)
     if merged is None or now - merged[1] > ANONYMOUS_LATE_WINDOW:
         return None
     return queries.find_person(conn, workspace_id=workspace.id, ref=ResolvedRef(IdentifierKind.CIO_ID, merged[0]))

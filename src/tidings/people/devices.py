@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from tidings.people import activity_queries
 from tidings.people import device_queries as queries
-from tidings.people import queries as people_queries
 from tidings.people.activity import activity_row
 from tidings.people.anonymous import late_joiner
 from tidings.people.types import ActivityType, Device, Person
@@ -51,7 +51,7 @@ def upsert_device(
     queries.upsert_device(conn, workspace_id=workspace.id, cio_id=person.cio_id, device=device, now=now)
     if previous is None and len(existing) >= MAX_DEVICES:
         queries.delete_oldest_devices(conn, workspace_id=workspace.id, cio_id=person.cio_id, keep=MAX_DEVICES)
-    people_queries.insert_activities(
+    activity_queries.insert_activities(
         conn,
         [
             activity_row(
@@ -68,7 +68,7 @@ def upsert_device(
 
 def delete_device(conn: Connection, workspace: Workspace, person: Person, *, token: str, now: datetime) -> None:
     if queries.delete_device(conn, workspace_id=workspace.id, cio_id=person.cio_id, token=token):
-        people_queries.insert_activities(
+        activity_queries.insert_activities(
             conn,
             [activity_row(workspace.id, person.cio_id, ActivityType.DEVICE_DELETE, name=token, data={}, now=now)],
         )

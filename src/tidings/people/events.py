@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from tidings.clock import to_unix
-from tidings.people import queries
+from tidings.people import activity_queries, queries
 from tidings.people.activity import activity_row
 from tidings.people.anonymous import ANONYMOUS_LATE_WINDOW, ANONYMOUS_RETENTION
 from tidings.people.devices import adopt_anonymous_devices
@@ -131,7 +131,7 @@ class EventRun:
         if person is None and anonymous_id and workspace.anonymous_merge:
             key = (workspace.id, anonymous_id)
             if key not in self._merges:
-                self._merges[key] = queries.find_anonymous_merge(
+                self._merges[key] = activity_queries.find_anonymous_merge(
                     self._conn, workspace_id=workspace.id, anonymous_id=anonymous_id
                 )
             merged = self._merges[key]
@@ -164,7 +164,7 @@ class EventRun:
         queries.insert_people(self._conn, self._new_people)
         inserted: set[tuple[int, str]] = set()
         if self._rows:
-            inserted = queries.insert_events(self._conn, self._rows)
+            inserted = activity_queries.insert_events(self._conn, self._rows)
             latest: dict[tuple[int, str], tuple[Person, int]] = {}
             for workspace, person, event_id, visited in self._visits:
                 key = (workspace.id, person.cio_id)
@@ -243,17 +243,17 @@ def merge_anonymous_events(
     """
     if not workspace.anonymous_merge:
         return 0
-    if not queries.insert_anonymous_merge(
+    if not activity_queries.insert_anonymous_merge(
         conn, workspace_id=workspace.id, anonymous_id=anonymous_id, cio_id=person.cio_id, now=now
     ):
         return 0  # merged before
-    count, oldest = queries.attach_anonymous_events(
+    count, oldest = activity_queries.attach_anonymous_events(
         conn, workspace_id=workspace.id, anonymous_id=anonymous_id, cio_id=person.cio_id, now=now
     )
     adopt_anonymous_devices(conn, workspace, person, anonymous_id=anonymous_id, now=now)
     adopt_anonymous_relationships(conn, workspace, person, anonymous_id=anonymous_id, now=now)
     if count:
-        queries.insert_activities(
+        activity_queries.insert_activities(
             conn,
             [
                 activity_row(
@@ -274,4 +274,4 @@ def purge_expired_anonymous_events(conn: Connection, *, now: datetime) -> int:
     days; returns how many events."""
     delete_anonymous_devices_received_before(conn, cutoff=now - ANONYMOUS_RETENTION)
     delete_anonymous_relationships_received_before(conn, cutoff=now - ANONYMOUS_RETENTION)
-    return queries.delete_anonymous_events_received_before(conn, cutoff=now - ANONYMOUS_RETENTION)
+    return activity_queries.delete_anonymous_events_received_before(conn, cutoff=now - ANONYMOUS_RETENTION)

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Connection
 
 from tidings.clock import to_unix
-from tidings.people import queries
+from tidings.people import activity_queries, queries
 from tidings.people.activity import attribute_change_rows, failed_change_row
 from tidings.people.attributes import apply_attribute_updates, is_empty
 from tidings.people.errors import IdentifierConflict, IdentifierSuppressed, PersonNotFound
@@ -84,7 +84,7 @@ class _Immediate:
             queries.insert_person(self.conn, workspace_id=workspace_id, person=person)
         else:
             queries.update_person(self.conn, workspace_id=workspace_id, person=person)
-        queries.insert_activities(self.conn, activities)
+        activity_queries.insert_activities(self.conn, activities)
 
     def settle(self) -> None:
         pass
@@ -251,7 +251,7 @@ class IdentifyRun:
 
     def _write(self) -> None:
         self._write_people()
-        queries.insert_activities(self.conn, self._activities)
+        activity_queries.insert_activities(self.conn, self._activities)
         self._activities.clear()
 
     def _write_people(self) -> None:

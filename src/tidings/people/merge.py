@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
-from tidings.people import device_queries, object_queries, queries
+from tidings.people import activity_queries, device_queries, object_queries, queries
 from tidings.people.activity import activity_row
 from tidings.people.attributes import fill_missing_attributes
 from tidings.people.devices import MAX_DEVICES
@@ -58,7 +58,7 @@ def merge_people(
         if device.token not in known_tokens:
             device_queries.upsert_device(conn, workspace_id=workspace.id, cio_id=primary.cio_id, device=device, now=now)
     device_queries.delete_oldest_devices(conn, workspace_id=workspace.id, cio_id=primary.cio_id, keep=MAX_DEVICES)
-    queries.insert_activities(
+    activity_queries.insert_activities(
         conn,
         [
             activity_row(

@@ -21,7 +21,7 @@ from tidings.people.anonymous import late_joiner
 from tidings.people.attributes import merge_plain_attributes
 from tidings.people.errors import ObjectNotFound, ObjectTypeNotFound
 from tidings.people.identifiers import new_cio_id
-from tidings.people.queries import insert_activities
+from tidings.people.activity_queries import insert_activities
 from tidings.people.types import ActivityType, Object, ObjectKey, ObjectType, Person
 from tidings.workspaces import Workspace
 
