@@ -85,6 +85,7 @@ __all__ = [
     "decode_message",
     "encode_message",
     "ensure_cursors",
+    "find_repeats",
     "forget_data_in_before",
     "forget_expired_message_ids",
     "list_accepted_calls",

@@ -202,7 +202,6 @@ class ConditionCompiler:
         return branches
 
     def _scalar_test(self, condition: AttributeCondition, op: Operator, scalar: Scalar) -> ColumnElement[bool]:
-        sql = self.sql
         if op is Operator.CONTAINS:
             return _matches(parse_pattern(_pattern_text(condition.value)), self._string_form(scalar))
         if op is Operator.EQ:

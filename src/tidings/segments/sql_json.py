@@ -31,7 +31,6 @@ from sqlalchemy import (
     literal_column,
     not_,
     null,
-    or_,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB

@@ -207,7 +207,7 @@ def _check_attribute(condition: AttributeCondition, path: str, *, scope: str) ->
     except PathError as error:
         raise InvalidCondition(f"{condition.field!r}: {error}", field=field) from None
     if scope == "profile" and parsed.root.startswith("_") and parsed.root not in PROFILE_FIELDS:
-        raise InvalidCondition(f"attributes starting with '_' are internal and cannot be used in segments", field=field)
+        raise InvalidCondition("attributes starting with '_' are internal and cannot be used in segments", field=field)
     if scope == "device" and not parsed.is_single_key:
         raise InvalidCondition("device filters name one top-level attribute; nested device attributes cannot be used", field=field)
     _check_operands(condition, path)
