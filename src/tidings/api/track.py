@@ -177,7 +177,8 @@ def track_router(services: Services, auth: Authenticator) -> APIRouter:
         ("/api/v2/batch", batch, ["POST"]),
     ]
     for path, endpoint, methods in routes:
-        router.add_api_route(path, endpoint, methods=methods, response_class=FastJSONResponse)
+        for method in methods:  # one route per method, so each OpenAPI operation has its own id
+            router.add_api_route(path, endpoint, methods=[method], response_class=FastJSONResponse)
     return router
 
 

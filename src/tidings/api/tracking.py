@@ -104,7 +104,8 @@ def tracking_router(services: Services, auth: Authenticator) -> APIRouter:
             raise NotFound("this message is no longer available")
         return HTMLResponse(body, headers={"X-Robots-Tag": "noindex"})
 
-    router.add_api_route("/click/{token}", click, methods=["GET", "POST"])
+    for method in ("GET", "POST"):  # one route per method, so each OpenAPI operation has its own id
+        router.add_api_route("/click/{token}", click, methods=[method])
     router.add_api_route("/open/{token}", open_pixel, methods=["GET"])
     router.add_api_route("/deliveries/{delivery_id}", web_version, methods=["GET"])
     return router
