@@ -201,7 +201,7 @@ def compose_email(email: OutboundEmail, *, now: datetime) -> ComposedEmail:
     if reply_to:
         head.append(_address_header("Reply-To", reply_to))
     head.append(_text_header("Subject", email.subject, field="subject"))
-    head.append(f"Date: {format_datetime(now)}\r\n")
+    head.append(_date_header(now))
     head.append(f"Message-ID: {message_id}\r\n")
     head.append(f"{DELIVERY_HEADER}: {email.delivery_id}\r\n")
     head.extend(_list_unsubscribe(email))
@@ -326,6 +326,12 @@ def _address(display_name: str, addr_spec: str) -> Address:
         return Address(display_name=display_name, addr_spec=addr_spec)
     # What the full parser would find for a dot-atom address, at a tenth of the cost.
     return Address(display_name=display_name, username=simple[1], domain=simple[2])
+
+
+@lru_cache(maxsize=8)
+def _date_header(now: datetime) -> str:
+    # Every email of a sender's round is dated the same `now`; formatting it costs 10 µs.
+    return f"Date: {format_datetime(now)}\r\n"
 
 
 def _list_unsubscribe(email: OutboundEmail) -> list[str]:
