@@ -17,7 +17,7 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from tidings.clock import ManualClock
 from tidings.config import SmtpSettings, StartTlsMode
 from tidings.errors import InvalidInput, ProviderFailed
-from tidings.messaging import DELIVERY_HEADER, Attachment, LinkTracker, OutboundEmail, SmtpFailed, compose_email
+from tidings.messaging import DELIVERY_HEADER, Attachment, ComposedEmail, LinkTracker, OutboundEmail, SmtpFailed, compose_email
 from tidings.messaging.channels import SmtpChannel
 
 from tests.factories.smtp import Inbox, smtp_server
@@ -178,6 +178,19 @@ class TestDelivery:
         assert _lines(first.get_body(preferencelist=("plain",)).get_content()) == text + "\n"
         assert _lines(first.get_body(preferencelist=("html",)).get_content()) == html + "\n"
         assert second[DELIVERY_HEADER] == "next"
+
+    async def test_bare_line_feeds_and_carriage_returns_go_out_as_crlf(
+        self, inbox: Inbox, make_channel: Callable[..., SmtpChannel]
+    ) -> None:
+        data = b"From: shop@example.com\nTo: ann@example.com\rSubject: Hi\n\nfirst\n.\nlast"
+        async with smtp_server(inbox) as port:
+            channel = make_channel(port)
+            await channel.send_composed(ComposedEmail(data, "shop@example.com", ("ann@example.com",), "<m@example.com>"))
+            await channel.close()
+
+        [arrived] = inbox.received
+        assert (arrived.message["To"], arrived.message["Subject"]) == ("ann@example.com", "Hi")
+        assert _lines(arrived.message.get_content()) == "first\n.\nlast\n"
 
     async def test_non_ascii_text_and_attachments_arrive_intact(
         self, inbox: Inbox, make_channel: Callable[..., SmtpChannel]
