@@ -200,7 +200,7 @@ async def _transaction(
     """MAIL, RCPT and DATA for one message whose lines already end in CRLF, as `sendmail` would.
 
     `sendmail` rewrites every message's line endings twice (once to count its size) and dot-stuffs
-    it with regular expressions, a quarter of the sender's own CPU per email; composed messages
+    it with regular expressions, a fifth or more of the sender's own CPU per email; composed messages
     have CRLF line ends already, so only the dot-stuffing is left to do, with one `replace`. Returns
     the refused recipients and the server's reply to the message, and raises what `sendmail`
     raises (after a RSET, so the connection can take the next message).
