@@ -308,9 +308,10 @@ class TestTokens:
         signature = hmac.digest(secret, b"click\x00" + payload, "sha256")[:16]
         token = f"{payload.decode()}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
         signer = LinkTracker(BASE, secret)
+        url = "https://shop.example.com/\u00e9"
 
-        assert signer.click_url("https://shop.example.com/\u00e9", delivery_id="d1", position=3) == f"{BASE}/click/{token}"
-        assert signer.verify_click(token) == ClickTarget(delivery_id="d1", url="https://shop.example.com/\u00e9", position=3)
+        assert signer.click_url(url, delivery_id="d1", position=3) == f"{BASE}/click/{token}"
+        assert signer.verify_click(token) == ClickTarget(delivery_id="d1", url=url, position=3)
 
     def test_short_secret_and_bad_base_url_are_refused(self) -> None:
         with pytest.raises(InvalidInput, match="at least 16 bytes"):

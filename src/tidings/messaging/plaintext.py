@@ -138,7 +138,8 @@ def _layout(marked: str) -> str:
         if is_plain:
             cleaned = raw.lstrip(" ").rstrip()
         else:
-            cleaned = raw.strip(" ").replace(_KEPT_SPACE, " ").replace("\xa0", " ").replace("\u200c", "").rstrip()
+            cleaned = raw.strip(" ").replace(_KEPT_SPACE, " ").replace("\xa0", " ").replace("\u200c", "")
+            cleaned = cleaned.rstrip()
         # Collapse runs of blank lines that nested blocks leave behind.
         if cleaned or (text and text[-1]):
             text.append(cleaned)

@@ -187,7 +187,8 @@ class LinkTracker:
         for (start, end, anchor, href, url, link_tag), number in zip(found, free, strict=False):
             # The token is URL-safe base64: only the prefix could need escaping.
             token = self._sign(_CLICK, [delivery_id, number, url, link_tag])
-            rewritten = f'{anchor[: href.start()]}href="{self._escaped_click_prefix}{token}"{anchor[href.end() :]}'
+            click = self._escaped_click_prefix + token
+            rewritten = f'{anchor[: href.start()]}href="{click}"{anchor[href.end() :]}'
             edits.append((start, end, rewritten))
         if self.track_opens:
             pixel = (

@@ -17,7 +17,15 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from tidings.clock import ManualClock
 from tidings.config import SmtpSettings, StartTlsMode
 from tidings.errors import InvalidInput, ProviderFailed
-from tidings.messaging import DELIVERY_HEADER, Attachment, ComposedEmail, LinkTracker, OutboundEmail, SmtpFailed, compose_email
+from tidings.messaging import (
+    DELIVERY_HEADER,
+    Attachment,
+    ComposedEmail,
+    LinkTracker,
+    OutboundEmail,
+    SmtpFailed,
+    compose_email,
+)
 from tidings.messaging.channels import SmtpChannel
 
 from tests.factories.smtp import Inbox, smtp_server
@@ -185,7 +193,8 @@ class TestDelivery:
         data = b"From: shop@example.com\nTo: ann@example.com\rSubject: Hi\n\nfirst\n.\nlast"
         async with smtp_server(inbox) as port:
             channel = make_channel(port)
-            await channel.send_composed(ComposedEmail(data, "shop@example.com", ("ann@example.com",), "<m@example.com>"))
+            composed = ComposedEmail(data, "shop@example.com", ("ann@example.com",), "<m@example.com>")
+            await channel.send_composed(composed)
             await channel.close()
 
         [arrived] = inbox.received
