@@ -170,6 +170,35 @@ class TestContent:
         assert body(email.message_from_bytes(raw, policy=policy.default), "html").rstrip() == long_html
 
 
+    def test_ascii_parts_go_as_they_are_and_others_quoted_printable(self) -> None:
+        ascii_html = "<p>Tea &amp; cake, 5 &times; &euro;2</p>"
+        sent = outbound(html=ascii_html, plaintext="Caf\u00e9 at 5", inline_css=False)
+        message = wire(compose_email(sent, now=NOW))
+
+        text, html = message.iter_parts()
+        assert text["Content-Transfer-Encoding"] == "quoted-printable"
+        assert html["Content-Transfer-Encoding"] == "7bit"
+        assert body(message, "plain") == "Caf\u00e9 at 5\n"
+        assert body(message, "html") == ascii_html + "\n"
+
+    @pytest.mark.parametrize("html", ["<p>" + "x" * 999 + "</p>", "<p>nul \x00 here</p>"])
+    def test_long_lines_and_nul_are_quoted_printable(self, html: str) -> None:
+        message = wire(compose_email(outbound(html=html, inline_css=False), now=NOW))
+
+        [_, html_part] = message.iter_parts()
+        assert html_part["Content-Transfer-Encoding"] == "quoted-printable"
+        assert body(message, "html") == html + "\n"
+
+    def test_a_boundary_found_in_a_part_is_drawn_again(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        drawn = iter(["a" * 24, "b" * 24])
+        monkeypatch.setattr("tidings.messaging.email.secrets.token_hex", lambda _: next(drawn))
+        html = "<p>--=_" + "a" * 24 + "</p>"  # 7bit, so the first boundary occurs in the part
+        message = wire(compose_email(outbound(html=html, inline_css=False), now=NOW))
+
+        assert message.get_boundary() == "=_" + "b" * 24
+        assert body(message, "html") == html + "\n"
+
+
 class TestHeaders:
     def test_custom_headers_are_written_verbatim(self) -> None:
         long_value = "tag-" + "x" * 300

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hmac
 import re
 from html import escape
 
@@ -297,6 +299,19 @@ class TestTokens:
     def test_no_string_crashes_verification(self, token: str) -> None:
         with pytest.raises(InvalidTrackingToken):
             tracker.verify_click(token)
+
+    @pytest.mark.parametrize("secret", [b"s" * 16, b"s" * 64, b"long secret " * 10])
+    def test_tokens_are_hmac_sha256_so_links_already_sent_keep_working(self, secret: bytes) -> None:
+        # A token as every earlier version signed it: base64url JSON, then 128 bits of the
+        # standard library's HMAC-SHA256 over the purpose and the payload.
+        payload = base64.urlsafe_b64encode(b'["d1",3,"https://shop.example.com/\xc3\xa9",null]').rstrip(b"=")
+        signature = hmac.digest(secret, b"click\x00" + payload, "sha256")[:16]
+        token = f"{payload.decode()}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+        signer = LinkTracker(BASE, secret)
+        url = "https://shop.example.com/\u00e9"
+
+        assert signer.click_url(url, delivery_id="d1", position=3) == f"{BASE}/click/{token}"
+        assert signer.verify_click(token) == ClickTarget(delivery_id="d1", url=url, position=3)
 
     def test_short_secret_and_bad_base_url_are_refused(self) -> None:
         with pytest.raises(InvalidInput, match="at least 16 bytes"):

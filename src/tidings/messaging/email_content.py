@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from tidings.messaging.email import MessageType, OutboundEmail, decode_attachments
@@ -142,8 +143,13 @@ def render_email(
     )
     if not tracked:
         return email
-    tracker = LinkTracker(links.base_url, links.signing_key, track_opens=workspace.is_open_tracking)
-    return tracker.apply(email)
+    return _tracker(links.base_url, links.signing_key, workspace.is_open_tracking).apply(email)
+
+
+@lru_cache(maxsize=64)
+def _tracker(base_url: str, signing_key: bytes, track_opens: bool) -> LinkTracker:
+    # Built once per workspace key: a tracker hashes its key's HMAC pads when it is made.
+    return LinkTracker(base_url, signing_key, track_opens=track_opens)
 
 
 def _overrides(request: dict[str, Any]) -> dict[str, Any]:

@@ -114,24 +114,32 @@ def _without_markers(text: str) -> str:
 
 
 def _layout(marked: str) -> str:
+    pieces = _MARKERS.split(_SPACES.sub(" ", marked))
     lines: list[str] = []
-    line = ""
-    for piece in _MARKERS.split(_SPACES.sub(" ", marked)):
-        if piece == _LINE or piece == _PARAGRAPH:
-            if line.strip():
-                lines.append(line)
-                line = ""
-            if piece == _PARAGRAPH and lines and lines[-1]:
-                lines.append("")
-        elif piece == _BREAK:
+    line = pieces[0]
+    # Text and markers alternate (text, marker, text, ..., text), so each step takes one of each.
+    for marker, following in zip(pieces[1::2], pieces[2::2], strict=True):
+        if marker == _BREAK:
             lines.append(line)
-            line = ""
+            line = following
+            continue
+        if line.strip():
+            lines.append(line)
+            line = following
         else:
-            line += piece
+            line += following
+        if marker == _PARAGRAPH and lines and lines[-1]:
+            lines.append("")
     lines.append(line)
+    # Without kept spaces, no-break spaces or zero-width non-joiners, a line needs no replacing.
+    is_plain = _KEPT_SPACE not in marked and "\xa0" not in marked and "\u200c" not in marked
     text: list[str] = []
     for raw in lines:
-        cleaned = raw.strip(" ").replace(_KEPT_SPACE, " ").replace("\xa0", " ").replace("\u200c", "").rstrip()
+        if is_plain:
+            cleaned = raw.lstrip(" ").rstrip()
+        else:
+            cleaned = raw.strip(" ").replace(_KEPT_SPACE, " ").replace("\xa0", " ").replace("\u200c", "")
+            cleaned = cleaned.rstrip()
         # Collapse runs of blank lines that nested blocks leave behind.
         if cleaned or (text and text[-1]):
             text.append(cleaned)

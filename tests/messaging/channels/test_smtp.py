@@ -17,7 +17,15 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from tidings.clock import ManualClock
 from tidings.config import SmtpSettings, StartTlsMode
 from tidings.errors import InvalidInput, ProviderFailed
-from tidings.messaging import DELIVERY_HEADER, LinkTracker, OutboundEmail, SmtpFailed, compose_email
+from tidings.messaging import (
+    DELIVERY_HEADER,
+    Attachment,
+    ComposedEmail,
+    LinkTracker,
+    OutboundEmail,
+    SmtpFailed,
+    compose_email,
+)
 from tidings.messaging.channels import SmtpChannel
 
 from tests.factories.smtp import Inbox, smtp_server
@@ -160,6 +168,63 @@ class TestDelivery:
 
         assert receipt.refused_recipients == ("audit@example.com",)
         assert inbox.received[0].rcpt_tos == ["ann@example.com"]
+
+
+    async def test_lines_starting_with_a_period_arrive_intact(
+        self, inbox: Inbox, make_channel: Callable[..., SmtpChannel]
+    ) -> None:
+        # A line of just "." ends the DATA of an unstuffed message; ".." would lose a period.
+        text = ".\n..\n.hidden line\nlast line\n."
+        html = "<html><body>\n.<p>x</p>\n..\n</body></html>"
+        async with smtp_server(inbox) as port:
+            channel = make_channel(port)
+            await channel.send(outbound(plaintext=text, html=html, inline_css=False))
+            await channel.send(outbound(delivery_id="next"))  # the session stays in step
+            await channel.close()
+
+        first, second = (arrived.message for arrived in inbox.received)
+        assert _lines(first.get_body(preferencelist=("plain",)).get_content()) == text + "\n"
+        assert _lines(first.get_body(preferencelist=("html",)).get_content()) == html + "\n"
+        assert second[DELIVERY_HEADER] == "next"
+
+    async def test_bare_line_feeds_and_carriage_returns_go_out_as_crlf(
+        self, inbox: Inbox, make_channel: Callable[..., SmtpChannel]
+    ) -> None:
+        data = b"From: shop@example.com\nTo: ann@example.com\rSubject: Hi\n\nfirst\n.\nlast"
+        async with smtp_server(inbox) as port:
+            channel = make_channel(port)
+            composed = ComposedEmail(data, "shop@example.com", ("ann@example.com",), "<m@example.com>")
+            await channel.send_composed(composed)
+            await channel.close()
+
+        [arrived] = inbox.received
+        assert (arrived.message["To"], arrived.message["Subject"]) == ("ann@example.com", "Hi")
+        assert _lines(arrived.message.get_content()) == "first\n.\nlast\n"
+
+    async def test_non_ascii_text_and_attachments_arrive_intact(
+        self, inbox: Inbox, make_channel: Callable[..., SmtpChannel]
+    ) -> None:
+        content = b"line\r\n.\r\n\x00\xff binary"
+        async with smtp_server(inbox) as port:
+            channel = make_channel(port)
+            await channel.send(
+                outbound(
+                    subject="Ihre Bestellung über 20 € ist unterwegs",
+                    html="<html><body><p>Grüße aus Köln, 東京</p></body></html>",
+                    attachments=(Attachment.named("quittung.pdf", content),),
+                )
+            )
+            await channel.close()
+
+        [arrived] = inbox.received
+        message = arrived.message
+        assert message["Subject"] == "Ihre Bestellung über 20 € ist unterwegs"
+        assert "Grüße aus Köln, 東京" in message.get_body(preferencelist=("html",)).get_content()
+        assert "Grüße aus Köln, 東京" in message.get_body(preferencelist=("plain",)).get_content()
+        [attachment] = message.iter_attachments()
+        assert attachment.get_filename() == "quittung.pdf"
+        assert attachment.get_content_type() == "application/pdf"
+        assert attachment.get_content() == content
 
 
 class TestFailures:
@@ -377,3 +442,8 @@ class TestSettings:
 def _tokens(html: str, kind: str) -> list[str]:
     prefix = f"https://t.example.com/{kind}/"
     return [chunk.split('"', 1)[0] for chunk in html.split(prefix)[1:]]
+
+
+def _lines(text: str) -> str:
+    """Text with the CRLF line ends of the wire as LF."""
+    return text.replace("\r\n", "\n")

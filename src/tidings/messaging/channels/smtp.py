@@ -10,7 +10,9 @@ Customer.io treats it ("4xx → retried, 5xx → permanent"). A 5xx reply about 
 from __future__ import annotations
 
 import logging
+import re
 import ssl
+from contextlib import suppress
 from functools import partial
 
 import aiosmtplib
@@ -27,6 +29,9 @@ from tidings.messaging.errors import SmtpFailed
 __all__ = ["SmtpChannel"]
 
 logger = logging.getLogger(__name__)
+
+# A line end of any kind: CRLF, or a bare LF or CR.
+_LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
 class SmtpChannel:
@@ -83,7 +88,7 @@ class SmtpChannel:
             for attempt in range(2):
                 smtp, is_reused = await self._checkout()
                 try:
-                    refused, response = await smtp.sendmail(composed.sender, list(composed.recipients), data)
+                    refused, response = await _transaction(smtp, composed.sender, composed.recipients, data)
                 except aiosmtplib.SMTPServerDisconnected as exc:
                     self._discard(smtp)
                     if is_reused and attempt == 0:
@@ -187,6 +192,69 @@ class SmtpChannel:
             raise _connection_failure(exc, host=settings.host) from None
         logger.info("smtp connection opened", extra={"smtp_host": settings.host, "smtp_port": settings.port})
         return smtp
+
+
+async def _transaction(
+    smtp: aiosmtplib.SMTP, sender: str, recipients: tuple[str, ...], data: bytes
+) -> tuple[dict[str, aiosmtplib.SMTPResponse], str]:
+    """MAIL, RCPT and DATA for one message whose lines already end in CRLF, as `sendmail` would.
+
+    `sendmail` rewrites every message's line endings twice (once to count its size) and dot-stuffs
+    it with regular expressions, a fifth or more of the sender's own CPU per email; composed messages
+    have CRLF line ends already, so only the dot-stuffing is left to do, with one `replace`. Returns
+    the refused recipients and the server's reply to the message, and raises what `sendmail`
+    raises (after a RSET, so the connection can take the next message).
+    """
+    data = _crlf_lines(data)
+    # RFC 5321 §4.5.2: a line that starts with a period gets one more.
+    stuffed = (b"." if data.startswith(b".") else b"") + data.replace(b"\r\n.", b"\r\n..")
+    try:
+        await smtp.mail(sender, options=[f"SIZE={len(data)}"] if smtp.supports_extension("size") else [])
+        failures: list[aiosmtplib.SMTPRecipientRefused] = []
+        for recipient in recipients:
+            try:
+                await smtp.rcpt(recipient)
+            except aiosmtplib.SMTPRecipientRefused as exc:
+                failures.append(exc)
+        if len(failures) == len(recipients):
+            raise aiosmtplib.SMTPRecipientsRefused(failures)
+        refused = {exc.recipient: aiosmtplib.SMTPResponse(exc.code, exc.message) for exc in failures}
+        response = await _data(smtp, stuffed)
+    except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
+        with suppress(ConnectionError, aiosmtplib.SMTPResponseException):
+            await smtp.rset()  # leave the connection ready for the next message
+        raise
+    return refused, response.message
+
+
+def _crlf_lines(data: bytes) -> bytes:
+    """`data` with every line ended by CRLF, as SMTP needs: composed messages are already, and
+    three counts confirm it without rewriting them."""
+    crlf = data.count(b"\r\n")
+    if data.count(b"\n") != crlf or data.count(b"\r") != crlf:
+        data = _LINE_END.sub(b"\r\n", data)
+    return data if data.endswith(b"\r\n") else data + b"\r\n"
+
+
+async def _data(smtp: aiosmtplib.SMTP, stuffed: bytes) -> aiosmtplib.SMTPResponse:
+    """DATA, then the dot-stuffed message and its end mark."""
+    start = await smtp.execute_command(b"DATA")
+    if start.code != 354:
+        raise aiosmtplib.SMTPDataError(start.code, start.message)
+    protocol = smtp.protocol
+    if protocol is None:
+        raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+    try:
+        # read_response marks a reply as expected before it waits, with no await in between, so
+        # the reply cannot arrive unclaimed.
+        protocol.write(stuffed + b".\r\n")
+        response = await protocol.read_response(timeout=smtp.timeout)
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError):
+        smtp.close()  # as `SMTP.data` does: the session is out of step
+        raise
+    if response.code != 250:
+        raise aiosmtplib.SMTPDataError(response.code, response.message)
+    return response
 
 
 def _reply_failure(exc: aiosmtplib.SMTPResponseException) -> SmtpFailed:

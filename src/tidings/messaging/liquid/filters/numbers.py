@@ -166,21 +166,34 @@ def _money_format(locale: Locale, currency_code: str, is_rounded: bool) -> _Mone
 
 
 def _money(value: object, locale_name: object, code: object, *, is_rounded: bool) -> str:
-    locale = _locale(str(locale_name or "en"))
-    currency_code = str(code).upper() if code else _local_currency(locale)
+    name = str(locale_name or "en")
+    currency_code = str(code).upper() if code else ""
     try:
-        form = _money_format(locale, currency_code, is_rounded)
+        currency_code, form, quantum = _money_setup(name, currency_code, is_rounded)
         # Half-up, as money is rounded at the till (babel would round half to even).
-        amount = Decimal(str(to_number(value))).quantize(Decimal(1).scaleb(-form.digits), rounding=ROUND_HALF_UP)
+        amount = Decimal(str(to_number(value))).quantize(quantum, rounding=ROUND_HALF_UP)
         if not form.is_simple:
+            locale = _locale(name)
             pattern = parse_pattern(locale.currency_formats["standard"])
             pattern.frac_prec = (form.digits, form.digits)
             return pattern.apply(amount, locale, currency=currency_code, currency_digits=False)
     except (InvalidOperation, KeyError, ValueError) as err:
         raise FilterArgumentError(f"cannot format {value!r} as {currency_code}: {err}", token=None) from err
     is_negative = amount < 0
-    text = f"{abs(amount):,.{form.digits}f}".replace(",", "\0").replace(".", form.decimal).replace("\0", form.group)
+    text = f"{abs(amount):,.{form.digits}f}"
+    if form.group != "," or form.decimal != ".":
+        text = text.replace(",", "\0").replace(".", form.decimal).replace("\0", form.group)
     return f"{form.prefixes[is_negative]}{text}{form.suffixes[is_negative]}"
+
+
+@lru_cache(maxsize=512)
+def _money_setup(locale_name: str, currency_code: str, is_rounded: bool) -> tuple[str, _MoneyFormat, Decimal]:
+    """The currency (the locale's own when none is named), its format and the amount's quantum,
+    found once per locale and currency: templates write many amounts the same way."""
+    locale = _locale(locale_name)
+    code = currency_code or _local_currency(locale)
+    form = _money_format(locale, code, is_rounded)
+    return code, form, Decimal(1).scaleb(-form.digits)
 
 
 def currency(value: object, locale_name: object = "en", code: object = None) -> str:
