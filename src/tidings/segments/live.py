@@ -28,8 +28,8 @@ from tidings.segments.definitions import Segment, SegmentKind, SegmentState
 from tidings.segments.evaluate import evaluate, next_change
 from tidings.segments.matchtime import matchtime
 from tidings.segments.membership import change_memberships
-from tidings.segments.queries import load_people_facts
-from tidings.segments.reads import condition_reads
+from tidings.segments.queries import load_people_state
+from tidings.segments.reads import condition_reads, event_horizons
 from tidings.segments.types import PersonFacts, Reads
 from tidings.segments.validation import parse_condition, validate_segment_references
 
@@ -160,14 +160,7 @@ def refresh_people(
     if not due:
         return
     evaluated = affected_segments(segments, set().union(*due.values()))
-    people_facts = load_people_facts(conn, workspace_id=workspace_id, cio_ids=list(due), needs=_needs(evaluated))
-    if not people_facts:
-        return
-    current = (
-        rechecks.person_rechecks(conn, workspace_id=workspace_id, cio_ids=list(people_facts))
-        if any(live.reads.is_time_dependent for live in evaluated)
-        else {}
-    )
+    people_facts, current = _load(conn, workspace_id, list(due), evaluated, now=now)
     pending = _Pending()
     for cio_id, facts in people_facts.items():
         pending.evaluate(evaluated, facts, due=due[cio_id], current=current, now=now)
@@ -192,9 +185,7 @@ def run_due_rechecks(conn: Connection, *, now: datetime, limit: int = 500) -> in
         evaluated = affected_segments(segments, due_ids)
         if not evaluated:
             continue  # the segments were deleted or are being rebuilt
-        cio_ids = sorted(wanted)
-        people_facts = load_people_facts(conn, workspace_id=workspace_id, cio_ids=cio_ids, needs=_needs(evaluated))
-        current = rechecks.person_rechecks(conn, workspace_id=workspace_id, cio_ids=cio_ids)
+        people_facts, current = _load(conn, workspace_id, sorted(wanted), evaluated, now=now)
         pending = _Pending()
         for cio_id, facts in people_facts.items():
             pending.evaluate(evaluated, facts, due=wanted[cio_id], current=current, now=now)
@@ -260,6 +251,22 @@ class _Pending:
             change_memberships(conn, workspace_id=workspace_id, segments=by_id, entries=self.entries, exits=self.exits, now=now)
         if self.rechecks:
             rechecks.write_rechecks(conn, workspace_id=workspace_id, changes=self.rechecks)
+
+
+def _load(
+    conn: Connection, workspace_id: int, cio_ids: list[str], evaluated: Sequence[LiveSegment], *, now: datetime
+) -> tuple[dict[str, PersonFacts], dict[tuple[int, str], datetime]]:
+    """What the `evaluated` segments read about people, as of `now` (events only as far back as
+    they can matter), and the people's scheduled re-checks if a segment depends on time."""
+    return load_people_state(
+        conn,
+        workspace_id=workspace_id,
+        cio_ids=cio_ids,
+        needs=_needs(evaluated),
+        horizons=event_horizons(live.condition for live in evaluated),
+        now=now,
+        has_rechecks=any(live.reads.is_time_dependent for live in evaluated),
+    )
 
 
 def _needs(segments: Sequence[LiveSegment]) -> Reads:

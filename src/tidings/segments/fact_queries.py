@@ -1,0 +1,185 @@
+"""The statements that load what conditions read about a batch of people, on the driver's cursor.
+
+Real-time membership loads, at the end of every processed batch, what the touched segments read
+about its people: their profiles, the events of the names involved, devices, memberships and
+scheduled re-checks. Each kind is one statement for all of them (the people bound as one list,
+`one_of`), so a batch costs the same few round trips however many people it touched, and the
+statements run as `DriverStatement`s, which spares SQLAlchemy's per-execution work.
+
+Two things keep what is read small:
+- a person's earliest event, for the profile-age rule, is an index lookup per person in the
+  profile's statement rather than a pass over all their events;
+- events of a name that only windowed "performed in the past N days" conditions read are read
+  from N days before now (`horizons`): older ones can neither be counted nor move a re-check.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, null, or_, select, union_all
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.expression import ColumnElement
+
+from tidings.db.dialect import one_of
+from tidings.db.driver import DriverStatement
+from tidings.db.schema import devices, events, people, segment_members, segment_rechecks
+from tidings.people import Device, EventType
+from tidings.segments.compile import name_matches
+from tidings.segments.patterns import parse_name_pattern
+from tidings.segments.types import EventFact
+
+__all__ = ["EventHorizons", "ProfileRow", "load_devices", "load_events", "load_memberships", "load_profiles"]
+
+# How far back each (type, name pattern) an evaluation reads: days before now, or None for all.
+EventHorizons = Mapping[tuple[EventType, str], int | None]
+# (cio_id, id, email, attributes, attribute_timestamps, created_at, first_event_at or None)
+ProfileRow = tuple[str, str | None, str | None, Mapping[str, Any], Mapping[str, int], datetime, datetime | None]
+
+_PERSON_COLUMNS = (
+    people.c.cio_id,
+    people.c.id,
+    people.c.email,
+    people.c.attributes,
+    people.c.attribute_timestamps,
+    people.c.created_at,
+)
+
+
+def _profiles(dialect: str, *, has_first_event: bool) -> ClauseElement:
+    first_event: ColumnElement[Any] = (
+        select(func.min(events.c.timestamp))
+        .where(events.c.workspace_id == people.c.workspace_id, events.c.cio_id == people.c.cio_id)
+        .scalar_subquery()
+        if has_first_event
+        else null()
+    )
+    return select(*_PERSON_COLUMNS, first_event.label("first_event_at")).where(
+        people.c.workspace_id == bindparam("workspace_id"), one_of(people.c.cio_id, "cio_ids", dialect)
+    )
+
+
+_PROFILES = DriverStatement(lambda dialect: _profiles(dialect, has_first_event=False))
+# With each person's earliest event of any name: the first entry of the events index for them.
+_PROFILES_WITH_FIRST_EVENT = DriverStatement(lambda dialect: _profiles(dialect, has_first_event=True))
+
+
+def load_profiles(conn: Connection, *, workspace_id: int, cio_ids: Sequence[str], has_first_event: bool) -> list[ProfileRow]:
+    """The profiles of those of `cio_ids` who exist, with their earliest event if asked."""
+    statement = _PROFILES_WITH_FIRST_EVENT if has_first_event else _PROFILES
+    return statement.rows(conn, {"workspace_id": workspace_id, "cio_ids": list(cio_ids)})  # type: ignore[return-value]
+
+
+def _memberships(dialect: str, *, has_rechecks: bool) -> ClauseElement:
+    members = select(segment_members.c.cio_id, segment_members.c.segment_id, null().label("due_at")).where(
+        segment_members.c.workspace_id == bindparam("workspace_id"), one_of(segment_members.c.cio_id, "cio_ids", dialect)
+    )
+    if not has_rechecks:
+        return members
+    # The re-checks first, so the union's columns carry the due time's type.
+    scheduled = select(segment_rechecks.c.cio_id, segment_rechecks.c.segment_id, segment_rechecks.c.due_at).where(
+        segment_rechecks.c.workspace_id == bindparam("workspace_id"), one_of(segment_rechecks.c.cio_id, "cio_ids", dialect)
+    )
+    return union_all(scheduled, members)
+
+
+_MEMBERSHIPS = DriverStatement(lambda dialect: _memberships(dialect, has_rechecks=False))
+_MEMBERSHIPS_AND_RECHECKS = DriverStatement(lambda dialect: _memberships(dialect, has_rechecks=True))
+
+
+def load_memberships(
+    conn: Connection, *, workspace_id: int, cio_ids: Sequence[str], has_rechecks: bool
+) -> tuple[dict[str, set[int]], dict[tuple[int, str], datetime]]:
+    """The segments people are in, by cio_id, and (if asked) their scheduled re-checks by
+    (segment_id, cio_id), in one statement."""
+    statement = _MEMBERSHIPS_AND_RECHECKS if has_rechecks else _MEMBERSHIPS
+    members: dict[str, set[int]] = defaultdict(set)
+    due: dict[tuple[int, str], datetime] = {}
+    for cio_id, segment_id, due_at in statement.rows(conn, {"workspace_id": workspace_id, "cio_ids": list(cio_ids)}):
+        if due_at is None:
+            members[cio_id].add(segment_id)
+        else:
+            due[(segment_id, cio_id)] = due_at
+    return members, due
+
+
+_DEVICES = DriverStatement(
+    lambda dialect: select(
+        devices.c.cio_id, devices.c.token, devices.c.platform, devices.c.last_used, devices.c.last_status, devices.c.attributes
+    )
+    .where(devices.c.workspace_id == bindparam("workspace_id"), one_of(devices.c.cio_id, "cio_ids", dialect))
+    .order_by(devices.c.cio_id, devices.c.token)
+)
+
+
+def load_devices(conn: Connection, *, workspace_id: int, cio_ids: Sequence[str]) -> dict[str, list[Device]]:
+    found: dict[str, list[Device]] = defaultdict(list)
+    for cio_id, token, platform, last_used, last_status, attributes in _DEVICES.rows(
+        conn, {"workspace_id": workspace_id, "cio_ids": list(cio_ids)}
+    ):
+        found[cio_id].append(Device(token, platform, last_used, last_status, attributes))
+    return found
+
+
+def load_events(
+    conn: Connection,
+    *,
+    workspace_id: int,
+    cio_ids: Sequence[str],
+    horizons: EventHorizons,
+    has_data: bool,
+    now: datetime | None,
+) -> dict[str, list[EventFact]]:
+    """People's events of the types and names `horizons` lists, oldest first, each from its
+    horizon before `now` on (all of them without `now`); without `has_data` (no condition
+    filters on it) their data is left out, which spares decoding it."""
+    if not horizons:
+        return {}
+    wanted = tuple(sorted((kind, pattern, days if now is not None else None) for (kind, pattern), days in horizons.items()))
+    parameters: dict[str, Any] = {"workspace_id": workspace_id, "cio_ids": list(cio_ids)}
+    for index, (_, _, days) in enumerate(wanted):
+        if days is not None:
+            assert now is not None
+            parameters[f"since_{index}"] = now - timedelta(days=days)
+    earliest = [parameters[f"since_{i}"] for i, (_, _, days) in enumerate(wanted) if days is not None]
+    if len(earliest) == len(wanted):
+        parameters["since"] = min(earliest)
+    found: dict[str, list[EventFact]] = defaultdict(list)
+    types = {kind.value: kind for kind in EventType}
+    for cio_id, type_, name, data, timestamp in _events_statement(wanted, has_data).rows(conn, parameters):
+        found[cio_id].append(EventFact(types[type_], name, data or {}, timestamp))
+    return found
+
+
+@lru_cache(maxsize=256)
+def _events_statement(wanted: tuple[tuple[EventType, str, int | None], ...], has_data: bool) -> DriverStatement:
+    """One statement per set of names and horizons (the `since_N` instants are parameters)."""
+
+    def build(dialect: str) -> ClauseElement:
+        data = events.c.data if has_data else null().label("data")
+        names = or_(
+            *(
+                and_(
+                    events.c.type == kind.value,
+                    name_matches(parse_name_pattern(pattern), events.c.name, dialect=dialect),
+                    *([events.c.timestamp >= bindparam(f"since_{index}", type_=events.c.timestamp.type)] if days is not None else []),
+                )
+                for index, (kind, pattern, days) in enumerate(wanted)
+            )
+        )
+        where = [events.c.workspace_id == bindparam("workspace_id"), one_of(events.c.cio_id, "cio_ids", dialect), names]
+        if all(days is not None for _, _, days in wanted):
+            # A range of the (workspace, person, timestamp) index when every name has a horizon.
+            where.append(events.c.timestamp >= bindparam("since", type_=events.c.timestamp.type))
+        return (
+            select(events.c.cio_id, events.c.type, events.c.name, data, events.c.timestamp)
+            .where(*where)
+            .order_by(events.c.cio_id, events.c.timestamp, events.c.pk)
+        )
+
+    return DriverStatement(build)
