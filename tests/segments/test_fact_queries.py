@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tests.factories.track import TrackDriver
 from tests.segments.test_agreement import NOW, conditions, people
-from tests.segments.test_live import built, members
+from tests.segments.test_live import PRO, built, members
 from tests.factories.segments import new_workspace_id, store_people
 from tidings.clock import ManualClock, to_unix
 from tidings.db import Database
@@ -20,6 +20,7 @@ from tidings.segments.fact_queries import _events_statement
 from tidings.segments.reads import condition_reads, event_horizons
 
 EVENT = EventType.EVENT
+IOS = {"type": "device", "filters": [{"type": "attribute", "field": "platform", "operator": "eq", "value": "ios"}]}
 
 
 def horizons(*documents: dict[str, Any]) -> dict[tuple[EventType, str], int | None]:
@@ -118,3 +119,26 @@ async def test_occurrences_inside_the_window_still_count_with_a_new_one(track: T
     await track.event("old", "purchase")
     await track.processed()
     assert await members(track, twice) == ["old", "recent"]
+
+
+async def test_a_change_only_a_naming_segment_reads_still_sees_the_named_membership(
+    track: TrackDriver, clock: ManualClock
+) -> None:
+    """Only the membership of segments an evaluation can consult is read: a device change
+    re-evaluates "Pro on iOS" alone, which must still see that the person is in "Pro"."""
+    pro = await built(track, PRO)
+    pro_on_ios = await built(track, {"type": "and", "children": [{"type": "segment", "segment_id": pro}, IOS]}, name="Pro on iOS")
+    await track.identify("1", plan="pro")
+    await track.identify("2", plan="free")
+    await track.processed()
+    assert await members(track, pro) == ["1"]
+
+    clock.advance(seconds=1)  # the people are no longer new: only what changed is re-evaluated
+    for person in ("1", "2"):
+        await track.call("PUT", f"/api/v1/customers/{person}/devices", {"device": {"id": f"tok{person}", "platform": "ios"}})
+    await track.processed()
+    assert await members(track, pro_on_ios) == ["1"]
+
+    await track.call("DELETE", "/api/v1/customers/1/devices/tok1")
+    await track.processed()
+    assert await members(track, pro_on_ios) == [] and await members(track, pro) == ["1"]

@@ -16,12 +16,13 @@ Two things keep what is read small:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, null, or_, select, union_all
+from sqlalchemy import JSON, Integer, String, and_, bindparam, func, null, or_, select, union_all
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.expression import ColumnElement
@@ -34,7 +35,15 @@ from tidings.segments.compile import name_matches
 from tidings.segments.patterns import parse_name_pattern
 from tidings.segments.types import EventFact
 
-__all__ = ["EventHorizons", "ProfileRow", "load_devices", "load_events", "load_memberships", "load_profiles"]
+__all__ = [
+    "EventHorizons",
+    "ProfileRow",
+    "load_devices",
+    "load_events",
+    "load_memberships",
+    "load_pair_states",
+    "load_profiles",
+]
 
 # How far back each (type, name pattern) an evaluation reads: days before now, or None for all.
 EventHorizons = Mapping[tuple[EventType, str], int | None]
@@ -104,6 +113,61 @@ def load_memberships(
         if due_at is None:
             members[cio_id].add(segment_id)
         else:
+            due[(segment_id, cio_id)] = due_at
+    return members, due
+
+
+def _pair_states(dialect: str) -> ClauseElement:
+    if dialect == "postgresql":
+        unnest = func.unnest(
+            bindparam("segment_ids", type_=postgresql.ARRAY(Integer)), bindparam("pair_cio_ids", type_=postgresql.ARRAY(String))
+        )
+        pair = unnest.table_valued("segment_id", "cio_id").render_derived().alias("pair")
+        segment_id, cio_id = pair.c.segment_id, pair.c.cio_id
+    else:
+        pair = func.json_each(bindparam("pairs", type_=JSON)).table_valued("value").alias("pair")
+        segment_id, cio_id = func.json_extract(pair.c.value, "$[0]"), func.json_extract(pair.c.value, "$[1]")
+    members, scheduled = segment_members.c, segment_rechecks.c
+    workspace_id = bindparam("workspace_id")
+    return (
+        select(segment_id.label("segment_id"), cio_id.label("cio_id"), members.cio_id.label("member"), scheduled.due_at)
+        .select_from(
+            pair.outerjoin(
+                segment_members,
+                and_(members.workspace_id == workspace_id, members.segment_id == segment_id, members.cio_id == cio_id),
+            ).outerjoin(
+                segment_rechecks,
+                and_(scheduled.workspace_id == workspace_id, scheduled.segment_id == segment_id, scheduled.cio_id == cio_id),
+            )
+        )
+        .where(or_(members.cio_id.is_not(None), scheduled.due_at.is_not(None)))
+    )
+
+
+# Primary-key lookups of (segment, person) pairs: a membership and a re-check each.
+_PAIR_STATES = DriverStatement(_pair_states)
+
+
+def load_pair_states(
+    conn: Connection, *, workspace_id: int, pairs: Collection[tuple[int, str]]
+) -> tuple[dict[str, set[int]], dict[tuple[int, str], datetime]]:
+    """`load_memberships` for (segment_id, cio_id) pairs only: whether each person is in each
+    segment, and its re-check, in one statement."""
+    members: dict[str, set[int]] = defaultdict(set)
+    due: dict[tuple[int, str], datetime] = {}
+    if not pairs:
+        return members, due
+    ordered = sorted(pairs)
+    parameters = {
+        "workspace_id": workspace_id,
+        "pairs": [list(pair) for pair in ordered],
+        "segment_ids": [segment_id for segment_id, _ in ordered],
+        "pair_cio_ids": [cio_id for _, cio_id in ordered],
+    }
+    for segment_id, cio_id, member, due_at in _PAIR_STATES.rows(conn, parameters):
+        if member is not None:
+            members[cio_id].add(segment_id)
+        if due_at is not None:
             due[(segment_id, cio_id)] = due_at
     return members, due
 

@@ -160,7 +160,7 @@ def refresh_people(
     if not due:
         return
     evaluated = affected_segments(segments, set().union(*due.values()))
-    people_facts, current = _load(conn, workspace_id, list(due), evaluated, now=now)
+    people_facts, current = _load(conn, workspace_id, due, evaluated, now=now)
     pending = _Pending()
     for cio_id, facts in people_facts.items():
         pending.evaluate(evaluated, facts, due=due[cio_id], current=current, now=now)
@@ -185,7 +185,7 @@ def run_due_rechecks(conn: Connection, *, now: datetime, limit: int = 500) -> in
         evaluated = affected_segments(segments, due_ids)
         if not evaluated:
             continue  # the segments were deleted or are being rebuilt
-        people_facts, current = _load(conn, workspace_id, sorted(wanted), evaluated, now=now)
+        people_facts, current = _load(conn, workspace_id, wanted, evaluated, now=now)
         pending = _Pending()
         for cio_id, facts in people_facts.items():
             pending.evaluate(evaluated, facts, due=wanted[cio_id], current=current, now=now)
@@ -254,19 +254,40 @@ class _Pending:
 
 
 def _load(
-    conn: Connection, workspace_id: int, cio_ids: list[str], evaluated: Sequence[LiveSegment], *, now: datetime
+    conn: Connection, workspace_id: int, due: Mapping[str, set[int]], evaluated: Sequence[LiveSegment], *, now: datetime
 ) -> tuple[dict[str, PersonFacts], dict[tuple[int, str], datetime]]:
-    """What the `evaluated` segments read about people, as of `now` (events only as far back as
-    they can matter), and the people's scheduled re-checks if a segment depends on time."""
+    """What the `evaluated` segments read about the people `due` names (with the segments due for
+    each), as of `now`: events only as far back as they can matter, and membership and re-check
+    only of the segments each person's evaluation can consult."""
+    consulted: dict[frozenset[int], set[int]] = {}
+    pairs = []
+    for cio_id, segment_ids in due.items():
+        key = frozenset(segment_ids)
+        if key not in consulted:
+            consulted[key] = _consulted(key, evaluated)
+        pairs += [(segment_id, cio_id) for segment_id in consulted[key]]
     return load_people_state(
         conn,
         workspace_id=workspace_id,
-        cio_ids=cio_ids,
+        cio_ids=sorted(due),
         needs=_needs(evaluated),
         horizons=event_horizons(live.condition for live in evaluated),
         now=now,
-        has_rechecks=any(live.reads.is_time_dependent for live in evaluated),
+        has_rechecks=True,
+        pairs=pairs,
     )
+
+
+def _consulted(due: frozenset[int], evaluated: Sequence[LiveSegment]) -> set[int]:
+    """The segments whose membership an evaluation of `due` can read: those it may evaluate (the
+    due ones, and in `_Pending.evaluate`'s order, those naming one it may evaluate) and those
+    their conditions name."""
+    reached = set(due)
+    for live in evaluated:
+        if live.reads.segment_ids & reached:
+            reached.add(live.segment.id)
+    named = [live.reads.segment_ids for live in evaluated if live.segment.id in reached]
+    return reached.union(*named)
 
 
 def _needs(segments: Sequence[LiveSegment]) -> Reads:

@@ -4,7 +4,7 @@ what conditions read about people (one or a batch at a time), and finding whom a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -18,7 +18,14 @@ from tidings.db.schema import deliveries, delivery_reports, events, objects, peo
 from tidings.people import EventType, Object, PersonRelationship
 from tidings.segments.compile import compile_condition
 from tidings.segments.conditions import Condition
-from tidings.segments.fact_queries import EventHorizons, load_devices, load_events, load_memberships, load_profiles
+from tidings.segments.fact_queries import (
+    EventHorizons,
+    load_devices,
+    load_events,
+    load_memberships,
+    load_pair_states,
+    load_profiles,
+)
 from tidings.segments.types import DeliveryFact, PersonFacts, Reads
 
 __all__ = [
@@ -101,8 +108,12 @@ def load_people_state(
     horizons: EventHorizons | None,
     now: datetime | None,
     has_rechecks: bool,
+    pairs: Collection[tuple[int, str]] | None = None,
 ) -> tuple[dict[str, PersonFacts], dict[tuple[int, str], datetime]]:
-    """`load_people_facts`, and, if asked, the people's scheduled re-checks by (segment_id, cio_id)."""
+    """`load_people_facts`, and, if asked, the people's scheduled re-checks by (segment_id, cio_id).
+
+    With `pairs` of (segment_id, cio_id), memberships and re-checks are read for those only, and
+    a person's `segment_ids` holds just the segments of their pairs that they are in."""
     if not cio_ids:
         return {}, {}
     rows = load_profiles(conn, workspace_id=workspace_id, cio_ids=cio_ids, has_first_event=needs.has_profile_age)
@@ -117,7 +128,10 @@ def load_people_state(
     person_devices = load_devices(conn, workspace_id=workspace_id, cio_ids=found) if needs.has_devices else {}
     links = _relationships(conn, workspace_id, found, needs.object_type_ids)
     sent = _deliveries(conn, workspace_id, found) if needs.has_messages else {}
-    members, rechecks = load_memberships(conn, workspace_id=workspace_id, cio_ids=found, has_rechecks=has_rechecks)
+    if pairs is None:
+        members, rechecks = load_memberships(conn, workspace_id=workspace_id, cio_ids=found, has_rechecks=has_rechecks)
+    else:
+        members, rechecks = load_pair_states(conn, workspace_id=workspace_id, pairs=pairs)
     facts = {
         cio_id: PersonFacts(
             cio_id=cio_id,
