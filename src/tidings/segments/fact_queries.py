@@ -6,11 +6,13 @@ scheduled re-checks. Each kind is one statement for all of them (the people boun
 `one_of`), so a batch costs the same few round trips however many people it touched, and the
 statements run as `DriverStatement`s, which spares SQLAlchemy's per-execution work.
 
-Two things keep what is read small:
+Three things keep what is read small:
 - a person's earliest event, for the profile-age rule, is an index lookup per person in the
   profile's statement rather than a pass over all their events;
 - events of a name that only windowed "performed in the past N days" conditions read are read
-  from N days before now (`horizons`): older ones can neither be counted nor move a re-check.
+  from N days before now (`horizons`): older ones can neither be counted nor move a re-check;
+- membership and re-checks are looked up for the (segment, person) pairs an evaluation can
+  consult, not every segment each person is in.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, and_, bindparam, func, null, or_, select, union_all
+from sqlalchemy import JSON, Integer, String, and_, bindparam, func, null, or_, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ClauseElement
@@ -84,37 +86,19 @@ def load_profiles(conn: Connection, *, workspace_id: int, cio_ids: Sequence[str]
     return statement.rows(conn, {"workspace_id": workspace_id, "cio_ids": list(cio_ids)})  # type: ignore[return-value]
 
 
-def _memberships(dialect: str, *, has_rechecks: bool) -> ClauseElement:
-    members = select(segment_members.c.cio_id, segment_members.c.segment_id, null().label("due_at")).where(
+_MEMBERSHIPS = DriverStatement(
+    lambda dialect: select(segment_members.c.cio_id, segment_members.c.segment_id).where(
         segment_members.c.workspace_id == bindparam("workspace_id"), one_of(segment_members.c.cio_id, "cio_ids", dialect)
     )
-    if not has_rechecks:
-        return members
-    # The re-checks first, so the union's columns carry the due time's type.
-    scheduled = select(segment_rechecks.c.cio_id, segment_rechecks.c.segment_id, segment_rechecks.c.due_at).where(
-        segment_rechecks.c.workspace_id == bindparam("workspace_id"), one_of(segment_rechecks.c.cio_id, "cio_ids", dialect)
-    )
-    return union_all(scheduled, members)
+)
 
 
-_MEMBERSHIPS = DriverStatement(lambda dialect: _memberships(dialect, has_rechecks=False))
-_MEMBERSHIPS_AND_RECHECKS = DriverStatement(lambda dialect: _memberships(dialect, has_rechecks=True))
-
-
-def load_memberships(
-    conn: Connection, *, workspace_id: int, cio_ids: Sequence[str], has_rechecks: bool
-) -> tuple[dict[str, set[int]], dict[tuple[int, str], datetime]]:
-    """The segments people are in, by cio_id, and (if asked) their scheduled re-checks by
-    (segment_id, cio_id), in one statement."""
-    statement = _MEMBERSHIPS_AND_RECHECKS if has_rechecks else _MEMBERSHIPS
+def load_memberships(conn: Connection, *, workspace_id: int, cio_ids: Sequence[str]) -> dict[str, set[int]]:
+    """Every segment each person is in, by cio_id."""
     members: dict[str, set[int]] = defaultdict(set)
-    due: dict[tuple[int, str], datetime] = {}
-    for cio_id, segment_id, due_at in statement.rows(conn, {"workspace_id": workspace_id, "cio_ids": list(cio_ids)}):
-        if due_at is None:
-            members[cio_id].add(segment_id)
-        else:
-            due[(segment_id, cio_id)] = due_at
-    return members, due
+    for cio_id, segment_id in _MEMBERSHIPS.rows(conn, {"workspace_id": workspace_id, "cio_ids": list(cio_ids)}):
+        members[cio_id].add(segment_id)
+    return members
 
 
 def _pair_states(dialect: str) -> ClauseElement:
@@ -151,8 +135,8 @@ _PAIR_STATES = DriverStatement(_pair_states)
 def load_pair_states(
     conn: Connection, *, workspace_id: int, pairs: Collection[tuple[int, str]]
 ) -> tuple[dict[str, set[int]], dict[tuple[int, str], datetime]]:
-    """`load_memberships` for (segment_id, cio_id) pairs only: whether each person is in each
-    segment, and its re-check, in one statement."""
+    """For (segment_id, cio_id) pairs only: the segments of them each person is in, and the
+    re-checks scheduled, by (segment_id, cio_id), in one statement."""
     members: dict[str, set[int]] = defaultdict(set)
     due: dict[tuple[int, str], datetime] = {}
     if not pairs:

@@ -273,7 +273,6 @@ def _load(
         needs=_needs(evaluated),
         horizons=event_horizons(live.condition for live in evaluated),
         now=now,
-        has_rechecks=True,
         pairs=pairs,
     )
 

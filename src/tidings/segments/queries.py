@@ -93,9 +93,7 @@ def load_people_facts(
     """`load_person_facts` for many people at once, a statement per kind of data; people who do
     not exist are left out. With `now`, events of the names `horizons` gives a number of days are
     read from that many days before `now` only (see `event_horizons`)."""
-    facts, _ = load_people_state(
-        conn, workspace_id=workspace_id, cio_ids=cio_ids, needs=needs, horizons=horizons, now=now, has_rechecks=False
-    )
+    facts, _ = load_people_state(conn, workspace_id=workspace_id, cio_ids=cio_ids, needs=needs, horizons=horizons, now=now)
     return facts
 
 
@@ -107,13 +105,11 @@ def load_people_state(
     needs: Reads,
     horizons: EventHorizons | None,
     now: datetime | None,
-    has_rechecks: bool,
     pairs: Collection[tuple[int, str]] | None = None,
 ) -> tuple[dict[str, PersonFacts], dict[tuple[int, str], datetime]]:
-    """`load_people_facts`, and, if asked, the people's scheduled re-checks by (segment_id, cio_id).
-
-    With `pairs` of (segment_id, cio_id), memberships and re-checks are read for those only, and
-    a person's `segment_ids` holds just the segments of their pairs that they are in."""
+    """`load_people_facts`, or, with `pairs` of (segment_id, cio_id), memberships read for those
+    pairs only (a person's `segment_ids` holds just the segments of their pairs they are in) and
+    the pairs' scheduled re-checks by (segment_id, cio_id)."""
     if not cio_ids:
         return {}, {}
     rows = load_profiles(conn, workspace_id=workspace_id, cio_ids=cio_ids, has_first_event=needs.has_profile_age)
@@ -129,7 +125,7 @@ def load_people_state(
     links = _relationships(conn, workspace_id, found, needs.object_type_ids)
     sent = _deliveries(conn, workspace_id, found) if needs.has_messages else {}
     if pairs is None:
-        members, rechecks = load_memberships(conn, workspace_id=workspace_id, cio_ids=found, has_rechecks=has_rechecks)
+        members, rechecks = load_memberships(conn, workspace_id=workspace_id, cio_ids=found), {}
     else:
         members, rechecks = load_pair_states(conn, workspace_id=workspace_id, pairs=pairs)
     facts = {
