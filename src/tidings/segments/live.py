@@ -145,9 +145,9 @@ def refresh_person(
 def refresh_people(
     conn: Connection, *, workspace_id: int, touched: Mapping[str, Reads], segments: Sequence[LiveSegment], now: datetime
 ) -> None:
-    """`refresh_person` for many people at once (`touched`: what changed, by cio_id), a few
-    statements per 500 people; people who no longer exist are skipped (their deletion removed
-    their memberships)."""
+    """`refresh_person` for many people at once (`touched`: what changed, by cio_id), in a
+    statement per kind of data read and of change written, however many people; people who no
+    longer exist are skipped (their deletion removed their memberships)."""
     # People touched alike (the same event name, the same traits) share the answer.
     answers: dict[tuple[bool, Reads], set[int]] = {}
     due = {}
