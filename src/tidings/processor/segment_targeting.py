@@ -82,7 +82,7 @@ def refresh_segments(
 
 class SegmentTargets:
     """The people a batch of messages changed, and what about them, re-evaluated together at the
-    end of the batch, in its transaction: a few statements per 500 people instead of several per
+    end of the batch, in its transaction: a statement per kind of data instead of several per
     message, and the batch's events are still written together (`people.EventRun`).
 
     A person created in the batch is re-evaluated for every segment. People related to an object

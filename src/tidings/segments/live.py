@@ -28,8 +28,8 @@ from tidings.segments.definitions import Segment, SegmentKind, SegmentState
 from tidings.segments.evaluate import evaluate, next_change
 from tidings.segments.matchtime import matchtime
 from tidings.segments.membership import change_memberships
-from tidings.segments.queries import load_people_facts
-from tidings.segments.reads import condition_reads
+from tidings.segments.queries import load_people_state
+from tidings.segments.reads import condition_reads, event_horizons
 from tidings.segments.types import PersonFacts, Reads
 from tidings.segments.validation import parse_condition, validate_segment_references
 
@@ -145,9 +145,9 @@ def refresh_person(
 def refresh_people(
     conn: Connection, *, workspace_id: int, touched: Mapping[str, Reads], segments: Sequence[LiveSegment], now: datetime
 ) -> None:
-    """`refresh_person` for many people at once (`touched`: what changed, by cio_id), a few
-    statements per 500 people; people who no longer exist are skipped (their deletion removed
-    their memberships)."""
+    """`refresh_person` for many people at once (`touched`: what changed, by cio_id), in a
+    statement per kind of data read and of change written, however many people; people who no
+    longer exist are skipped (their deletion removed their memberships)."""
     # People touched alike (the same event name, the same traits) share the answer.
     answers: dict[tuple[bool, Reads], set[int]] = {}
     due = {}
@@ -160,14 +160,7 @@ def refresh_people(
     if not due:
         return
     evaluated = affected_segments(segments, set().union(*due.values()))
-    people_facts = load_people_facts(conn, workspace_id=workspace_id, cio_ids=list(due), needs=_needs(evaluated))
-    if not people_facts:
-        return
-    current = (
-        rechecks.person_rechecks(conn, workspace_id=workspace_id, cio_ids=list(people_facts))
-        if any(live.reads.is_time_dependent for live in evaluated)
-        else {}
-    )
+    people_facts, current = _load(conn, workspace_id, due, evaluated, now=now)
     pending = _Pending()
     for cio_id, facts in people_facts.items():
         pending.evaluate(evaluated, facts, due=due[cio_id], current=current, now=now)
@@ -192,9 +185,7 @@ def run_due_rechecks(conn: Connection, *, now: datetime, limit: int = 500) -> in
         evaluated = affected_segments(segments, due_ids)
         if not evaluated:
             continue  # the segments were deleted or are being rebuilt
-        cio_ids = sorted(wanted)
-        people_facts = load_people_facts(conn, workspace_id=workspace_id, cio_ids=cio_ids, needs=_needs(evaluated))
-        current = rechecks.person_rechecks(conn, workspace_id=workspace_id, cio_ids=cio_ids)
+        people_facts, current = _load(conn, workspace_id, wanted, evaluated, now=now)
         pending = _Pending()
         for cio_id, facts in people_facts.items():
             pending.evaluate(evaluated, facts, due=wanted[cio_id], current=current, now=now)
@@ -260,6 +251,42 @@ class _Pending:
             change_memberships(conn, workspace_id=workspace_id, segments=by_id, entries=self.entries, exits=self.exits, now=now)
         if self.rechecks:
             rechecks.write_rechecks(conn, workspace_id=workspace_id, changes=self.rechecks)
+
+
+def _load(
+    conn: Connection, workspace_id: int, due: Mapping[str, set[int]], evaluated: Sequence[LiveSegment], *, now: datetime
+) -> tuple[dict[str, PersonFacts], dict[tuple[int, str], datetime]]:
+    """What the `evaluated` segments read about the people `due` names (with the segments due for
+    each), as of `now`: events only as far back as they can matter, and membership and re-check
+    only of the segments each person's evaluation can consult."""
+    consulted: dict[frozenset[int], set[int]] = {}
+    pairs = []
+    for cio_id, segment_ids in due.items():
+        key = frozenset(segment_ids)
+        if key not in consulted:
+            consulted[key] = _consulted(key, evaluated)
+        pairs += [(segment_id, cio_id) for segment_id in consulted[key]]
+    return load_people_state(
+        conn,
+        workspace_id=workspace_id,
+        cio_ids=sorted(due),
+        needs=_needs(evaluated),
+        horizons=event_horizons(live.condition for live in evaluated),
+        now=now,
+        pairs=pairs,
+    )
+
+
+def _consulted(due: frozenset[int], evaluated: Sequence[LiveSegment]) -> set[int]:
+    """The segments whose membership an evaluation of `due` can read: those it may evaluate (the
+    due ones, and in `_Pending.evaluate`'s order, those naming one it may evaluate) and those
+    their conditions name."""
+    reached = set(due)
+    for live in evaluated:
+        if live.reads.segment_ids & reached:
+            reached.add(live.segment.id)
+    named = [live.reads.segment_ids for live in evaluated if live.segment.id in reached]
+    return reached.union(*named)
 
 
 def _needs(segments: Sequence[LiveSegment]) -> Reads:

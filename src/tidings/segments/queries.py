@@ -4,35 +4,43 @@ what conditions read about people (one or a batch at a time), and finding whom a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.expression import ColumnElement, FromClause, Select
+from sqlalchemy.sql.expression import FromClause, Select
 
-from tidings.db.schema import deliveries, delivery_reports, devices, events, objects, people, relationships, segment_members
-from tidings.people import Device, EventType, Object, PersonRelationship
-from tidings.segments.compile import compile_condition, name_matches
+from tidings.db.driver import DriverStatement
+from tidings.db.schema import deliveries, delivery_reports, events, objects, people, relationships
+from tidings.people import EventType, Object, PersonRelationship
+from tidings.segments.compile import compile_condition
 from tidings.segments.conditions import Condition
-from tidings.segments.patterns import parse_name_pattern
-from tidings.segments.types import DeliveryFact, EventFact, PersonFacts, Reads
+from tidings.segments.fact_queries import (
+    EventHorizons,
+    load_devices,
+    load_events,
+    load_memberships,
+    load_pair_states,
+    load_profiles,
+)
+from tidings.segments.types import DeliveryFact, PersonFacts, Reads
 
 __all__ = [
     "anonymous_event_kinds",
     "count_matching",
     "delivery_cio_id",
     "load_people_facts",
+    "load_people_state",
     "load_person_facts",
     "matching_cio_ids",
     "related_cio_ids",
     "workspace_cio_ids",
 ]
 
-# People per statement when loading a batch: well under either database's limit on parameters.
+# People per statement where a list is bound value by value: well under either database's limit on parameters.
 _PEOPLE_PER_STATEMENT = 500
 
 
@@ -74,15 +82,70 @@ def load_person_facts(
 
 
 def load_people_facts(
-    conn: Connection, *, workspace_id: int, cio_ids: Sequence[str], needs: Reads
+    conn: Connection,
+    *,
+    workspace_id: int,
+    cio_ids: Sequence[str],
+    needs: Reads,
+    horizons: EventHorizons | None = None,
+    now: datetime | None = None,
 ) -> dict[str, PersonFacts]:
-    """`load_person_facts` for many people at once, a few statements per 500 people; people
-    who do not exist are left out."""
-    found: dict[str, PersonFacts] = {}
-    for start in range(0, len(cio_ids), _PEOPLE_PER_STATEMENT):
-        chunk = list(cio_ids[start : start + _PEOPLE_PER_STATEMENT])
-        found.update(_load(conn, workspace_id, chunk, needs))
-    return found
+    """`load_person_facts` for many people at once, a statement per kind of data; people who do
+    not exist are left out. With `now`, events of the names `horizons` gives a number of days are
+    read from that many days before `now` only (see `event_horizons`)."""
+    facts, _ = load_people_state(conn, workspace_id=workspace_id, cio_ids=cio_ids, needs=needs, horizons=horizons, now=now)
+    return facts
+
+
+def load_people_state(
+    conn: Connection,
+    *,
+    workspace_id: int,
+    cio_ids: Sequence[str],
+    needs: Reads,
+    horizons: EventHorizons | None,
+    now: datetime | None,
+    pairs: Collection[tuple[int, str]] | None = None,
+) -> tuple[dict[str, PersonFacts], dict[tuple[int, str], datetime]]:
+    """`load_people_facts`, or, with `pairs` of (segment_id, cio_id), memberships read for those
+    pairs only (a person's `segment_ids` holds just the segments of their pairs they are in) and
+    the pairs' scheduled re-checks by (segment_id, cio_id)."""
+    if not cio_ids:
+        return {}, {}
+    rows = load_profiles(conn, workspace_id=workspace_id, cio_ids=cio_ids, has_first_event=needs.has_profile_age)
+    if not rows:
+        return {}, {}
+    found = [row[0] for row in rows]
+    if horizons is None:
+        horizons = dict.fromkeys(needs.events)
+    person_events = load_events(
+        conn, workspace_id=workspace_id, cio_ids=found, horizons=horizons, has_data=needs.has_event_data, now=now
+    )
+    person_devices = load_devices(conn, workspace_id=workspace_id, cio_ids=found) if needs.has_devices else {}
+    links = _relationships(conn, workspace_id, found, needs.object_type_ids)
+    sent = _deliveries(conn, workspace_id, found) if needs.has_messages else {}
+    if pairs is None:
+        members, rechecks = load_memberships(conn, workspace_id=workspace_id, cio_ids=found), {}
+    else:
+        members, rechecks = load_pair_states(conn, workspace_id=workspace_id, pairs=pairs)
+    facts = {
+        cio_id: PersonFacts(
+            cio_id=cio_id,
+            id=id_,
+            email=email,
+            attributes=attributes,
+            created_at=created_at,
+            events=tuple(person_events.get(cio_id, ())),
+            first_event_at=first_event_at,
+            devices=tuple(person_devices.get(cio_id, ())),
+            relationships=tuple(links.get(cio_id, ())),
+            segment_ids=frozenset(members.get(cio_id, ())),
+            deliveries=tuple(sent.get(cio_id, ())),
+            attribute_times=attribute_times,
+        )
+        for cio_id, id_, email, attributes, attribute_times, created_at, first_event_at in rows
+    }
+    return facts, rechecks
 
 
 def related_cio_ids(
@@ -128,16 +191,23 @@ def workspace_cio_ids(
     return list(conn.execute(statement).scalars())
 
 
+_ANONYMOUS_EVENT_KINDS = DriverStatement(
+    lambda dialect: select(events.c.type, events.c.name)
+    .where(
+        events.c.workspace_id == bindparam("workspace_id"),
+        events.c.anonymous_id == bindparam("anonymous_id"),
+        events.c.cio_id == bindparam("cio_id"),
+    )
+    .distinct()
+)
+
+
 def anonymous_event_kinds(
     conn: Connection, *, workspace_id: int, anonymous_id: str, cio_id: str
 ) -> frozenset[tuple[EventType, str]]:
     """The (type, name) of the events a person has from an anonymous id: what merging it brought."""
-    rows = conn.execute(
-        select(events.c.type, events.c.name)
-        .where(events.c.workspace_id == workspace_id, events.c.anonymous_id == anonymous_id, events.c.cio_id == cio_id)
-        .distinct()
-    )
-    return frozenset((EventType(row.type), row.name) for row in rows)
+    rows = _ANONYMOUS_EVENT_KINDS.rows(conn, {"workspace_id": workspace_id, "anonymous_id": anonymous_id, "cio_id": cio_id})
+    return frozenset((EventType(type_), name) for type_, name in rows)
 
 
 def delivery_cio_id(conn: Connection, *, workspace_id: int, delivery_id: str) -> str | None:
@@ -146,96 +216,21 @@ def delivery_cio_id(conn: Connection, *, workspace_id: int, delivery_id: str) ->
     return conn.execute(statement).scalar() or None
 
 
-def _load(conn: Connection, workspace_id: int, cio_ids: list[str], needs: Reads) -> dict[str, PersonFacts]:
-    rows = conn.execute(
-        select(
-            people.c.cio_id, people.c.id, people.c.email, people.c.attributes, people.c.attribute_timestamps, people.c.created_at
-        ).where(people.c.workspace_id == workspace_id, people.c.cio_id.in_(cio_ids))
-    ).all()
-    if not rows:
-        return {}
-    cio_ids = [row.cio_id for row in rows]
-    person_events = _events(conn, workspace_id, cio_ids, needs.events, has_data=needs.has_event_data)
-    first_events = _first_event_at(conn, workspace_id, cio_ids) if needs.has_profile_age else {}
-    person_devices = _devices(conn, workspace_id, cio_ids) if needs.has_devices else {}
-    links = _relationships(conn, workspace_id, cio_ids, needs.object_type_ids)
-    sent = _deliveries(conn, workspace_id, cio_ids) if needs.has_messages else {}
-    members = _memberships(conn, workspace_id, cio_ids)
-    return {
-        row.cio_id: PersonFacts(
-            cio_id=row.cio_id,
-            id=row.id,
-            email=row.email,
-            attributes=row.attributes,
-            created_at=row.created_at,
-            events=tuple(person_events.get(row.cio_id, ())),
-            first_event_at=first_events.get(row.cio_id),
-            devices=tuple(person_devices.get(row.cio_id, ())),
-            relationships=tuple(links.get(row.cio_id, ())),
-            segment_ids=frozenset(members.get(row.cio_id, ())),
-            deliveries=tuple(sent.get(row.cio_id, ())),
-            attribute_times=row.attribute_timestamps,
-        )
-        for row in rows
-    }
-
-
-def _events(
-    conn: Connection, workspace_id: int, cio_ids: list[str], wanted: frozenset[tuple[EventType, str]], *, has_data: bool
-) -> dict[str, list[EventFact]]:
-    """The events of `wanted` types and names; without `has_data` (no condition filters on it)
-    their data is left out, which spares decoding it."""
-    if not wanted:
-        return {}
-    data = events.c.data if has_data else literal(None).label("data")
-    rows = conn.execute(
-        select(events.c.cio_id, events.c.type, events.c.name, data, events.c.timestamp)
-        .where(events.c.workspace_id == workspace_id, events.c.cio_id.in_(cio_ids), _names_matching(wanted, conn.dialect.name))
-        .order_by(events.c.cio_id, events.c.timestamp, events.c.pk)
-    )
-    found: dict[str, list[EventFact]] = defaultdict(list)
-    for r in rows:
-        found[r.cio_id].append(EventFact(EventType(r.type), r.name, r.data or {}, r.timestamp))
-    return found
-
-
-@lru_cache(maxsize=256)
-def _names_matching(wanted: frozenset[tuple[EventType, str]], dialect: str) -> ColumnElement[bool]:
-    """SQL for an event of one of the `wanted` types and names; built once per set of segments."""
-    return or_(
-        *(
-            and_(events.c.type == kind.value, name_matches(parse_name_pattern(pattern), events.c.name, dialect=dialect))
-            for kind, pattern in sorted(wanted)
-        )
-    )
-
-
-def _first_event_at(conn: Connection, workspace_id: int, cio_ids: list[str]) -> dict[str, datetime]:
-    rows = conn.execute(
-        select(events.c.cio_id, func.min(events.c.timestamp).label("first"))
-        .where(events.c.workspace_id == workspace_id, events.c.cio_id.in_(cio_ids))
-        .group_by(events.c.cio_id)
-    )
-    return {r.cio_id: r.first for r in rows}
-
-
-def _devices(conn: Connection, workspace_id: int, cio_ids: list[str]) -> dict[str, list[Device]]:
-    rows = conn.execute(
-        select(devices.c.cio_id, devices.c.token, devices.c.platform, devices.c.last_used, devices.c.last_status, devices.c.attributes)
-        .where(devices.c.workspace_id == workspace_id, devices.c.cio_id.in_(cio_ids))
-        .order_by(devices.c.cio_id, devices.c.token)
-    )
-    found: dict[str, list[Device]] = defaultdict(list)
-    for r in rows:
-        found[r.cio_id].append(Device(r.token, r.platform, r.last_used, r.last_status, r.attributes))
-    return found
-
-
 def _relationships(
     conn: Connection, workspace_id: int, cio_ids: list[str], type_ids: frozenset[int]
 ) -> dict[str, list[PersonRelationship]]:
     if not type_ids:
         return {}
+    found: dict[str, list[PersonRelationship]] = defaultdict(list)
+    for start in range(0, len(cio_ids), _PEOPLE_PER_STATEMENT):
+        for person, links in _relationships_of(conn, workspace_id, cio_ids[start : start + _PEOPLE_PER_STATEMENT], type_ids).items():
+            found[person] += links
+    return found
+
+
+def _relationships_of(
+    conn: Connection, workspace_id: int, cio_ids: list[str], type_ids: frozenset[int]
+) -> dict[str, list[PersonRelationship]]:
     rows = conn.execute(
         select(
             objects,
@@ -268,6 +263,14 @@ def _relationships(
 
 def _deliveries(conn: Connection, workspace_id: int, cio_ids: list[str]) -> dict[str, list[DeliveryFact]]:
     """Read from the deliveries table directly: segments sit beside messaging, not above it."""
+    found: dict[str, list[DeliveryFact]] = defaultdict(list)
+    for start in range(0, len(cio_ids), _PEOPLE_PER_STATEMENT):
+        for person, sent in _deliveries_of(conn, workspace_id, cio_ids[start : start + _PEOPLE_PER_STATEMENT]).items():
+            found[person] += sent
+    return found
+
+
+def _deliveries_of(conn: Connection, workspace_id: int, cio_ids: list[str]) -> dict[str, list[DeliveryFact]]:
     rows = conn.execute(
         select(
             deliveries.c.cio_id, deliveries.c.id, deliveries.c.channel, deliveries.c.transactional_message_id, deliveries.c.milestones
@@ -300,16 +303,4 @@ def _clicked_urls(conn: Connection, workspace_id: int, delivery_ids: list[str]) 
             href: Any = r.data.get("href") if isinstance(r.data, dict) else None
             if isinstance(href, str):
                 found[r.delivery_id].append(href)
-    return found
-
-
-def _memberships(conn: Connection, workspace_id: int, cio_ids: list[str]) -> dict[str, list[int]]:
-    rows = conn.execute(
-        select(segment_members.c.cio_id, segment_members.c.segment_id).where(
-            segment_members.c.workspace_id == workspace_id, segment_members.c.cio_id.in_(cio_ids)
-        )
-    )
-    found: dict[str, list[int]] = defaultdict(list)
-    for r in rows:
-        found[r.cio_id].append(r.segment_id)
     return found

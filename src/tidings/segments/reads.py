@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import reduce
 
 from tidings.segments.conditions import (
@@ -21,9 +22,10 @@ from tidings.segments.conditions import (
 )
 from tidings.segments.evaluate import EVENT_TYPES
 from tidings.segments.paths import parse_path
+from tidings.people import EventType
 from tidings.segments.types import Reads
 
-__all__ = ["condition_reads"]
+__all__ = ["condition_reads", "event_horizons"]
 
 _RELATIVE = (Operator.TS_BEFORE_RELATIVE, Operator.TS_AFTER_RELATIVE)
 
@@ -65,3 +67,40 @@ def condition_reads(condition: Condition) -> Reads:
 
 def _relative(filters: tuple[AttributeCondition, ...]) -> bool:
     return any(f.operator in _RELATIVE for f in filters)
+
+
+def event_horizons(conditions: Iterable[Condition]) -> dict[tuple[EventType, str], int | None]:
+    """For each (type, name pattern) of event `conditions` read, how many days back from now an
+    evaluation at now reads them: N when every condition naming it counts occurrences "in the past
+    N days" (the largest N), else None, all of them.
+
+    Older events change nothing such a condition answers: they are out of its window, they would
+    leave it in the past (`next_change` only looks ahead), and filters on them are only checked
+    for occurrences in the window, unless a filter is itself relative to now (then all of them).
+    "Not performed in the past N days" reads them all: its matchtime is when the last one left
+    the window.
+    """
+    found: dict[tuple[EventType, str], int | None] = {}
+    for condition in conditions:
+        for key, days in _horizons(condition):
+            if key in found:
+                known = found[key]
+                found[key] = None if known is None or days is None else max(known, days)
+            else:
+                found[key] = days
+    return found
+
+
+def _horizons(condition: Condition) -> Iterable[tuple[tuple[EventType, str], int | None]]:
+    match condition:
+        case And(children) | Or(children):
+            for child in children:
+                yield from _horizons(child)
+        case Not(child):
+            yield from _horizons(child)
+        case EventCondition() | PageCondition() | ScreenCondition():
+            window = condition.window
+            days = window.within_days if window is not None else None
+            if not condition.performed or _relative(condition.filters):
+                days = None
+            yield (EVENT_TYPES[type(condition)], condition.name), days

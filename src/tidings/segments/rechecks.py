@@ -8,11 +8,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import bindparam, delete, select, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import Select
 
 from tidings.db.dialect import upsert_many
+from tidings.db.driver import DriverStatement
 from tidings.db.schema import segment_rechecks
 
 __all__ = [
@@ -43,26 +44,27 @@ def person_rechecks(conn: Connection, *, workspace_id: int, cio_ids: Sequence[st
 
 def write_rechecks(conn: Connection, *, workspace_id: int, changes: Mapping[tuple[int, str], datetime | None]) -> None:
     """Schedule, move or (with None) cancel the re-checks of (segment_id, cio_id) pairs."""
-    cancelled: dict[int, list[str]] = {}
-    for (segment_id, cio_id), due in changes.items():
-        if due is None:
-            cancelled.setdefault(segment_id, []).append(cio_id)
-    for segment_id, cio_ids in cancelled.items():
-        # Per segment, so each delete is a walk of the primary key (a list of row values is not).
-        for start in range(0, len(cio_ids), _PAIRS_PER_STATEMENT):
-            conn.execute(
-                delete(segment_rechecks).where(
-                    segment_rechecks.c.workspace_id == workspace_id,
-                    segment_rechecks.c.segment_id == segment_id,
-                    segment_rechecks.c.cio_id.in_(cio_ids[start : start + _PAIRS_PER_STATEMENT]),
-                )
-            )
+    cancelled = [
+        {"workspace_id": workspace_id, "segment_id": s, "cio_id": c} for (s, c), due in changes.items() if due is None
+    ]
+    _CANCEL.execute_many(conn, cancelled)
     rows = [
         {"workspace_id": workspace_id, "segment_id": s, "cio_id": c, "due_at": due}
         for (s, c), due in changes.items()
         if due is not None
     ]
     upsert_many(conn, segment_rechecks, rows, key=_KEY, update=("due_at",))
+
+
+# A delete per re-check, each a lookup of the primary key, in one driver call (one round trip on
+# PostgreSQL) whatever the segments.
+_CANCEL = DriverStatement(
+    lambda dialect: delete(segment_rechecks).where(
+        segment_rechecks.c.workspace_id == bindparam("workspace_id"),
+        segment_rechecks.c.segment_id == bindparam("segment_id"),
+        segment_rechecks.c.cio_id == bindparam("cio_id"),
+    )
+)
 
 
 def take_due_rechecks(conn: Connection, *, now: datetime, limit: int) -> list[tuple[int, int, str]]:

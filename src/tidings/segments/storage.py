@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Text, and_, cast, delete, func, insert, literal, or_, select, update
+from sqlalchemy import BigInteger, Text, and_, bindparam, cast, delete, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.expression import ColumnElement
 
 from tidings.db.dialect import insert_many_ignoring_conflicts
+from tidings.db.driver import DriverStatement
 from tidings.db.schema import activities, people, segment_changes, segment_members, segments
 from tidings.segments.definitions import Segment, SegmentKind, SegmentState
 from tidings.segments.types import ChangeCursor, ChangeKind, MembershipChange
@@ -134,26 +135,24 @@ def insert_memberships(
     return {(segment_id, cio_id) for segment_id, cio_id in inserted}
 
 
+_DELETE_MEMBERSHIP = DriverStatement(
+    lambda dialect: delete(segment_members)
+    .where(
+        segment_members.c.workspace_id == bindparam("workspace_id"),
+        segment_members.c.segment_id == bindparam("segment_id"),
+        segment_members.c.cio_id == bindparam("cio_id"),
+    )
+    .returning(segment_members.c.segment_id, segment_members.c.cio_id)
+)
+
+
 def delete_memberships(conn: Connection, *, workspace_id: int, pairs: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
-    """Remove (segment_id, cio_id) memberships; returns those that were there."""
-    by_segment: dict[int, list[str]] = {}
-    for segment_id, cio_id in pairs:
-        by_segment.setdefault(segment_id, []).append(cio_id)
-    removed: set[tuple[int, str]] = set()
-    for segment_id, cio_ids in by_segment.items():
-        # Per segment, so each delete is a walk of the primary key (a list of row values is not).
-        for start in range(0, len(cio_ids), 500):
-            result = conn.execute(
-                delete(segment_members)
-                .where(
-                    segment_members.c.workspace_id == workspace_id,
-                    segment_members.c.segment_id == segment_id,
-                    segment_members.c.cio_id.in_(cio_ids[start : start + 500]),
-                )
-                .returning(segment_members.c.cio_id)
-            )
-            removed.update((segment_id, cio_id) for cio_id in result.scalars())
-    return removed
+    """Remove (segment_id, cio_id) memberships; returns those that were there.
+
+    A delete per pair, each a lookup of the primary key, in one driver call (one round trip on
+    PostgreSQL) whatever the segments."""
+    rows = [{"workspace_id": workspace_id, "segment_id": s, "cio_id": c} for s, c in dict.fromkeys(pairs)]
+    return {(segment_id, cio_id) for segment_id, cio_id in _DELETE_MEMBERSHIP.returning_many(conn, rows)}
 
 
 def insert_membership_activity(
