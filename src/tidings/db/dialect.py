@@ -67,7 +67,9 @@ class _CreateTemporaryTableAs(Executable, ClauseElement):
 
 
 @compiles(_CreateTemporaryTableAs)
-def _compile_create_temporary_table_as(element: _CreateTemporaryTableAs, compiler: SQLCompiler, **kw: Any) -> str:
+def _compile_create_temporary_table_as(
+    element: _CreateTemporaryTableAs, compiler: SQLCompiler, **kw: Any
+) -> str:
     return f"CREATE TEMPORARY TABLE {element.name} ON COMMIT DROP AS {compiler.process(element.query, **kw)}"
 
 

@@ -347,7 +347,8 @@ def _find(
     if len(found) <= 1:
         return next(iter(found.values()), None)
     people.settle()
-    return _merge_duplicates(people.conn, workspace, list(found.values()), departures=people.departures, now=now)
+    candidates = list(found.values())
+    return _merge_duplicates(people.conn, workspace, candidates, departures=people.departures, now=now)
 
 
 def _has_identifier(person: Person, ref: ResolvedRef) -> bool:

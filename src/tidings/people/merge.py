@@ -9,8 +9,8 @@ from sqlalchemy.engine import Connection
 
 from tidings.people import activity_queries, device_queries, object_queries, queries
 from tidings.people.activity import activity_row
-from tidings.people.departures import Departures
 from tidings.people.attributes import fill_missing_attributes
+from tidings.people.departures import Departures
 from tidings.people.devices import MAX_DEVICES
 from tidings.people.types import ActivityType, Person
 from tidings.workspaces import Workspace

@@ -84,9 +84,13 @@ def apply_message(
         case Merge():
             _merge(conn, workspace, message, now=now)
         case DeletePerson():
-            people.delete_person(conn, workspace, ref=resolve(message.person, workspace), departures=DEPARTURES, now=now)
+            people.delete_person(
+                conn, workspace, ref=resolve(message.person, workspace), departures=DEPARTURES, now=now
+            )
         case SuppressPerson():
-            people.suppress_person(conn, workspace, ref=resolve(message.person, workspace), departures=DEPARTURES, now=now)
+            people.suppress_person(
+                conn, workspace, ref=resolve(message.person, workspace), departures=DEPARTURES, now=now
+            )
         case UnsuppressPerson():
             people.unsuppress_person(conn, workspace, ref=resolve(message.person, workspace))
         case UpsertDevice():
@@ -322,4 +326,6 @@ def _merge(conn: Connection, workspace: Workspace, message: Merge, *, now: datet
     secondary = people.find_person(conn, workspace_id=workspace.id, ref=resolve(message.secondary, workspace))
     if primary is None or secondary is None or primary.cio_id == secondary.cio_id:
         return
-    people.merge_people(conn, workspace, primary=primary, secondary=secondary, source="api", departures=DEPARTURES, now=now)
+    people.merge_people(
+        conn, workspace, primary=primary, secondary=secondary, source="api", departures=DEPARTURES, now=now
+    )

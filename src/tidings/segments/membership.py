@@ -152,7 +152,9 @@ class MembershipDepartures:
         held = storage.person_memberships(conn, workspace_id=workspace_id, cio_id=from_cio_id)
         entries = [(segment.id, to_cio_id, matchtime) for segment, matchtime in held]
         exits = [(segment.id, from_cio_id) for segment, _ in held]
-        change_memberships(conn, workspace_id=workspace_id, segments=_by_id(held), entries=entries, exits=exits, now=now)
+        change_memberships(
+            conn, workspace_id=workspace_id, segments=_by_id(held), entries=entries, exits=exits, now=now
+        )
 
 
 def _by_id(held: Sequence[tuple[Segment, datetime]]) -> dict[int, Segment]:

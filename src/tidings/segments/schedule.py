@@ -128,7 +128,9 @@ class _Instants:
             return parts
         open_ = and_(*settled) if isinstance(group, And) else not_(or_(*settled))
         # Not correlated with a part that reads `people` itself: the subquery has its own.
-        left_open = select(people.c.cio_id).where(people.c.workspace_id == self.workspace_id, open_).correlate(None)
+        left_open = (
+            select(people.c.cio_id).where(people.c.workspace_id == self.workspace_id, open_).correlate(None)
+        )
         return [part.where(part.selected_columns.cio_id.in_(left_open)) for part in parts]
 
     def _attribute(
