@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
@@ -319,3 +320,98 @@ async def test_pages_screens_and_devices_from_either_api_move_people(track: Trac
     await track.entities({"type": "person", "identifiers": {"id": "u3"}, "action": "delete_device", "device": {"token": "tok-3"}})
     await track.processed()
     assert await members(track, android) == []
+
+
+async def changes(track: TrackDriver, segment_id: int) -> list[tuple[str, segments.ChangeKind, datetime, datetime]]:
+    """The (cio_id, kind, at, matchtime) of the feed of one segment, from the table (see `feed`)."""
+
+    def read(conn: Connection) -> list[tuple[str, segments.ChangeKind, datetime, datetime]]:
+        feed = segment_changes.c
+        rows = conn.execute(
+            select(feed.cio_id, feed.change, feed.at, feed.matchtime)
+            .where(feed.workspace_id == track.workspace.workspace.id, feed.segment_id == segment_id)
+            .order_by(feed.position)
+        )
+        return [(row.cio_id, segments.ChangeKind(row.change), row.at, row.matchtime) for row in rows]
+
+    return await track.services.db.read(read)
+
+
+async def cio_id(track: TrackDriver, identifier: str, id_type: str = "id") -> str:
+    customer = await track.customer(identifier, id_type)
+    assert customer is not None
+    return customer["identifiers"]["cio_id"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("DELETE", "/api/v1/customers/1"), ("POST", "/api/v1/customers/1/suppress")]
+)
+async def test_deleting_or_suppressing_a_person_feeds_their_exits(
+    track: TrackDriver, clock: ManualClock, method: str, path: str
+) -> None:
+    segment_id = await built(track, PRO)
+    await track.identify("1", plan="pro")
+    await track.processed()
+    person = await cio_id(track, "1")
+    entered_at = clock.now()
+
+    clock.advance(hours=1)
+    await track.call(method, path)
+    await track.processed()
+
+    assert await members(track, segment_id) == []
+    assert await changes(track, segment_id) == [
+        (person, segments.ChangeKind.ENTERED, entered_at, entered_at),
+        (person, segments.ChangeKind.EXITED, clock.now(), clock.now()),
+    ]
+
+
+async def test_a_person_merged_away_exits_and_the_survivor_enters(track: TrackDriver, clock: ManualClock) -> None:
+    """The secondary's exit is fed; the primary takes its membership (and its matchtime), and is
+    then re-evaluated like any merged person."""
+    segment_id = await built(track, PRO)
+    await track.identify("primary", city="Oslo")
+    await track.identify("secondary", plan="pro")
+    await track.processed()
+    primary, secondary = await cio_id(track, "primary"), await cio_id(track, "secondary")
+    entered_at = clock.now()
+
+    clock.advance(hours=1)
+    await track.call("POST", "/api/v1/merge_customers", {"primary": {"id": "primary"}, "secondary": {"id": "secondary"}})
+    await track.processed()
+
+    assert await members(track, segment_id) == ["primary"]
+    assert await changes(track, segment_id) == [
+        (secondary, segments.ChangeKind.ENTERED, entered_at, entered_at),
+        (primary, segments.ChangeKind.ENTERED, clock.now(), entered_at),
+        (secondary, segments.ChangeKind.EXITED, clock.now(), clock.now()),
+    ]
+    # The secondary's activity moved to the primary with the merge; the merge adds the primary's own entry.
+    entries = await track.activities("primary", type="entered_segment")
+    assert sorted(a["timestamp"] for a in entries) == [to_unix(entered_at), to_unix(clock.now())]
+
+
+async def test_an_automatic_merge_feeds_the_exits_of_the_person_merged_away(track: TrackDriver, clock: ManualClock) -> None:
+    """An identify naming the id of one person and the email of another merges them (the older
+    absorbs the younger): the younger's memberships pass on as in an explicit merge."""
+    segment_id = await built(track, PRO)
+    await track.identify("u1", city="Oslo")
+    await track.processed()
+    clock.advance(minutes=1)
+    await track.identify("ann@example.com", plan="pro")
+    await track.processed()
+    younger = await cio_id(track, "ann@example.com", "email")
+
+    clock.advance(hours=1)
+    await track.identify("u1", email="ann@example.com")
+    await track.processed()
+
+    older = await cio_id(track, "u1")
+    assert older != younger
+    assert await members(track, segment_id) == ["u1"]
+    kinds = [(c, kind) for c, kind, _, _ in await changes(track, segment_id)]
+    assert kinds == [
+        (younger, segments.ChangeKind.ENTERED),
+        (older, segments.ChangeKind.ENTERED),
+        (younger, segments.ChangeKind.EXITED),
+    ]

@@ -8,11 +8,19 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, func, select
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.expression import Select
 
 __all__ = [
+    "insert_from_select",
     "insert_ignoring_conflicts",
     "insert_ignoring_conflicts_statement",
     "insert_many_ignoring_conflicts",
@@ -31,6 +39,38 @@ def one_of(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElement
         return column == any_(bindparam(name, type_=postgresql.ARRAY(String)))
     values = func.json_each(bindparam(name, type_=JSON)).table_valued("value")
     return column.in_(select(values.c.value))
+
+
+def insert_from_select(conn: Connection, table: Table, columns: Sequence[str], query: Select[Any]) -> None:
+    """INSERT INTO `table` (`columns`) SELECT `query`, for a SELECT that scans a large table.
+
+    PostgreSQL never runs the SELECT of an INSERT in parallel, but it does that of a CREATE TABLE
+    ... AS: there the rows are selected into a scratch temporary table first, then copied.
+    """
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert().from_select(list(columns), query))
+        return
+    scratch = "insert_from_select_rows"
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {scratch}")
+    conn.execute(_CreateTemporaryTableAs(scratch, query))
+    copied = select(*(sql_column(name) for name in columns)).select_from(sql_table(scratch))
+    conn.execute(table.insert().from_select(list(columns), copied))
+    conn.exec_driver_sql(f"DROP TABLE {scratch}")
+
+
+class _CreateTemporaryTableAs(Executable, ClauseElement):
+    inherit_cache = False
+
+    def __init__(self, name: str, query: Select[Any]) -> None:
+        self.name = name
+        self.query = query
+
+
+@compiles(_CreateTemporaryTableAs)
+def _compile_create_temporary_table_as(
+    element: _CreateTemporaryTableAs, compiler: SQLCompiler, **kw: Any
+) -> str:
+    return f"CREATE TEMPORARY TABLE {element.name} ON COMMIT DROP AS {compiler.process(element.query, **kw)}"
 
 
 def insert_ignoring_conflicts_statement(table: Table, dialect: str) -> Insert:

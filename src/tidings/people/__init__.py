@@ -4,6 +4,7 @@ and the objects people relate to."""
 from tidings.people.activity import record_activities, record_activity
 from tidings.people.attributes import is_unsubscribed
 from tidings.people.deletion import delete_person, suppress_person, unsuppress_person
+from tidings.people.departures import Departures
 from tidings.people.devices import (
     MAX_DEVICES,
     delete_anonymous_device,
@@ -65,6 +66,7 @@ __all__ = [
     "MAX_OBJECT_ATTRIBUTE_BYTES",
     "Activity",
     "ActivityType",
+    "Departures",
     "Device",
     "EventRun",
     "EventType",

@@ -20,6 +20,7 @@ from tidings.clock import to_unix
 from tidings.people import activity_queries, queries
 from tidings.people.activity import attribute_change_rows, failed_change_row
 from tidings.people.attributes import apply_attribute_updates, is_empty
+from tidings.people.departures import Departures
 from tidings.people.errors import IdentifierConflict, IdentifierSuppressed, PersonNotFound
 from tidings.people.identifiers import email_key, new_cio_id
 from tidings.people.merge import merge_people
@@ -37,15 +38,17 @@ def identify(
     traits: dict[str, Any],
     attributes_at: datetime,
     update_only: bool,
+    departures: Departures,
     now: datetime,
 ) -> Person | None:
     """Create or update the person `ref` names; None when `update_only` and nobody matches.
+    An automatic merge passes on what the merged-away person was in through `departures`.
 
     Raises IdentifierSuppressed, IdentifierConflict or PersonNotFound; the caller's savepoint
     undoes whatever was written before (an automatic merge can precede a conflict).
     """
     return _identify(
-        _Immediate(conn),
+        _Immediate(conn, departures),
         workspace,
         ref=ref,
         traits=traits,
@@ -59,6 +62,7 @@ class _People(Protocol):
     """Where `_identify` finds people and stores what it changed: at once, or in an IdentifyRun."""
 
     conn: Connection
+    departures: Departures
 
     def find(self, workspace_id: int, ref: ResolvedRef) -> Person | None: ...
 
@@ -71,8 +75,9 @@ class _People(Protocol):
 
 
 class _Immediate:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, departures: Departures) -> None:
         self.conn = conn
+        self.departures = departures
 
     def find(self, workspace_id: int, ref: ResolvedRef) -> Person | None:
         return queries.find_person(self.conn, workspace_id=workspace_id, ref=ref)
@@ -145,8 +150,9 @@ class IdentifyRun:
     for each message in turn.
     """
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, departures: Departures) -> None:
         self.conn = conn
+        self.departures = departures
         # What a find would answer now; None: nobody has the identifier. Missing: ask the database
         # (after writing what is pending).
         self._known: dict[tuple[int, IdentifierKind, str], Person | None] = {}
@@ -341,7 +347,8 @@ def _find(
     if len(found) <= 1:
         return next(iter(found.values()), None)
     people.settle()
-    return _merge_duplicates(people.conn, workspace, list(found.values()), now=now)
+    candidates = list(found.values())
+    return _merge_duplicates(people.conn, workspace, candidates, departures=people.departures, now=now)
 
 
 def _has_identifier(person: Person, ref: ResolvedRef) -> bool:
@@ -351,7 +358,7 @@ def _has_identifier(person: Person, ref: ResolvedRef) -> bool:
 
 
 def _merge_duplicates(
-    conn: Connection, workspace: Workspace, candidates: list[Person], *, now: datetime
+    conn: Connection, workspace: Workspace, candidates: list[Person], *, departures: Departures, now: datetime
 ) -> Person:
     """Customer.io's multi-identifier merge: one profile has only the id, the other only the email."""
     by_id = next((p for p in candidates if p.id is not None), None)
@@ -367,7 +374,9 @@ def _merge_duplicates(
     if not mergeable:
         raise IdentifierConflict("the id and the email belong to different people")
     primary, secondary = sorted(candidates, key=lambda p: (p.created_at, p.cio_id))
-    return merge_people(conn, workspace, primary=primary, secondary=secondary, source="automatic", now=now)
+    return merge_people(
+        conn, workspace, primary=primary, secondary=secondary, source="automatic", departures=departures, now=now
+    )
 
 
 def _new_person(ref: ResolvedRef, given_id: str | None, given_email: str | None, *, now: datetime) -> Person:

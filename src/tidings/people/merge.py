@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from tidings.people import activity_queries, device_queries, object_queries, queries
 from tidings.people.activity import activity_row
 from tidings.people.attributes import fill_missing_attributes
+from tidings.people.departures import Departures
 from tidings.people.devices import MAX_DEVICES
 from tidings.people.types import ActivityType, Person
 from tidings.workspaces import Workspace
@@ -24,13 +25,15 @@ def merge_people(
     primary: Person,
     secondary: Person,
     source: str,
+    departures: Departures,
     now: datetime,
 ) -> Person:
     """Fold `secondary` into `primary` and delete it; returns the merged primary.
 
     The secondary's attributes fill what the primary lacks (the primary wins where both have a
     value), its id or email carries over where the primary has none, and its events, activity,
-    relationships and devices move to the primary (keeping the most recently used 25 devices).
+    relationships and devices move to the primary (keeping the most recently used 25 devices);
+    `departures` passes on what the secondary was in.
     """
     attributes, timestamps = fill_missing_attributes(
         primary.attributes, primary.attribute_timestamps, secondary.attributes, secondary.attribute_timestamps
@@ -50,6 +53,9 @@ def merge_people(
     )
     object_queries.move_relationships(
         conn, workspace_id=workspace.id, from_cio_id=secondary.cio_id, to_cio_id=primary.cio_id
+    )
+    departures.person_merged(
+        conn, workspace_id=workspace.id, from_cio_id=secondary.cio_id, to_cio_id=primary.cio_id, now=now
     )
     # The secondary goes first so its id and email are free for the primary to take.
     queries.delete_person_data(conn, workspace_id=workspace.id, cio_id=secondary.cio_id)

@@ -307,19 +307,14 @@ def delete_person_data(conn: Connection, *, workspace_id: int, cio_id: str) -> N
 
 
 def move_person_data(conn: Connection, *, workspace_id: int, from_cio_id: str, to_cio_id: str) -> None:
-    """Give a merged-away person's events, activity and segment memberships to the person they
-    merged into (a membership both had keeps the survivor's times)."""
+    """Give a merged-away person's events and activity to the person they merged into (segment
+    memberships pass through `Departures`)."""
     for table in (events, activities):
         conn.execute(
             update(table)
             .where(table.c.workspace_id == workspace_id, table.c.cio_id == from_cio_id)
             .values(cio_id=to_cio_id)
         )
-    memberships = conn.execute(
-        select(segment_members).where(segment_members.c.workspace_id == workspace_id, segment_members.c.cio_id == from_cio_id)
-    ).mappings()
-    for row in list(memberships):
-        insert_ignoring_conflicts(conn, segment_members, {**row, "cio_id": to_cio_id})
 
 
 def _suppression_key(ref: ResolvedRef) -> tuple[str, str]:

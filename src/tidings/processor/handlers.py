@@ -42,6 +42,9 @@ from tidings.workspaces import Workspace
 
 logger = logging.getLogger(__name__)
 
+# What a person deleted, suppressed or merged away leaves: their segments, exits fed as any other.
+DEPARTURES: people.Departures = segments.MembershipDepartures()
+
 
 def apply_message(
     conn: Connection,
@@ -81,9 +84,13 @@ def apply_message(
         case Merge():
             _merge(conn, workspace, message, now=now)
         case DeletePerson():
-            people.delete_person(conn, workspace, ref=resolve(message.person, workspace))
+            people.delete_person(
+                conn, workspace, ref=resolve(message.person, workspace), departures=DEPARTURES, now=now
+            )
         case SuppressPerson():
-            people.suppress_person(conn, workspace, ref=resolve(message.person, workspace), now=now)
+            people.suppress_person(
+                conn, workspace, ref=resolve(message.person, workspace), departures=DEPARTURES, now=now
+            )
         case UnsuppressPerson():
             people.unsuppress_person(conn, workspace, ref=resolve(message.person, workspace))
         case UpsertDevice():
@@ -161,6 +168,7 @@ def _identify(conn: Connection, workspace: Workspace, message: Identify, *, now:
         traits=message.traits,
         attributes_at=message.attributes_at or message.received_at,
         update_only=message.update_only,
+        departures=DEPARTURES,
         now=now,
     )
     if person is None:
@@ -318,4 +326,6 @@ def _merge(conn: Connection, workspace: Workspace, message: Merge, *, now: datet
     secondary = people.find_person(conn, workspace_id=workspace.id, ref=resolve(message.secondary, workspace))
     if primary is None or secondary is None or primary.cio_id == secondary.cio_id:
         return
-    people.merge_people(conn, workspace, primary=primary, secondary=secondary, source="api", now=now)
+    people.merge_people(
+        conn, workspace, primary=primary, secondary=secondary, source="api", departures=DEPARTURES, now=now
+    )

@@ -38,7 +38,7 @@ from tidings.log import (
     read_after,
 )
 from tidings.people import ResolvedRef
-from tidings.processor.handlers import apply_message, identify_calls, is_plain_identify
+from tidings.processor.handlers import DEPARTURES, apply_message, identify_calls, is_plain_identify
 from tidings.processor.references import resolve
 from tidings.processor.segment_targeting import SegmentTargets, before_change, refresh_segments
 from tidings.workspaces import Workspace, get_workspace
@@ -160,7 +160,7 @@ class Processor:
         # One at a time, each message has its own savepoint; together, runs of events are batched.
         events = None if one_by_one else people.EventRun(conn)
         targets = SegmentTargets()
-        identifies = None if one_by_one else people.IdentifyRun(conn)
+        identifies = None if one_by_one else people.IdentifyRun(conn, departures=DEPARTURES)
         looked_up_to = 0  # messages before this one are in a run whose people were looked up
         identified_to = 0  # ... and the same for identifies, whose look-ups also span events
         # The batch is one transaction: its messages are applied at one moment.

@@ -50,6 +50,7 @@ from tidings.segments.live import (
 )
 from tidings.segments.matchtime import matchtime
 from tidings.segments.membership import (
+    MembershipDepartures,
     add_to_segment,
     clear_segment,
     create_manual_segment,
@@ -108,6 +109,7 @@ __all__ = [
     "InvalidCondition",
     "LiveSegment",
     "MembershipChange",
+    "MembershipDepartures",
     "MessageChannel",
     "MessageCondition",
     "MessageLink",

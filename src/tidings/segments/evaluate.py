@@ -35,6 +35,7 @@ from tidings.segments.conditions import (
 )
 from tidings.segments.paths import leaves, parse_path, resolve
 from tidings.segments.patterns import Pattern, is_name_match, parse_name_pattern, parse_pattern
+from tidings.segments.settled import is_settled
 from tidings.segments.types import DeliveryFact, EventFact, PersonFacts
 from tidings.segments.values import EPOCH, as_number, as_timestamp, parse_instant, string_form, unix_seconds
 
@@ -136,7 +137,8 @@ def link_pattern(link: MessageLink) -> Pattern:
 def next_change(condition: Condition, facts: PersonFacts, *, now: datetime) -> datetime | None:
     """The earliest instant after `now` at which the answer can change with time alone, or None.
 
-    It comes from relative timestamp operators, `within_days` windows and the profile-age rule.
+    It comes from relative timestamp operators, `within_days` windows and the profile-age rule,
+    of the parts whose siblings leave the answer open (settled.py).
     It may be early (the answer need not flip then; re-check and ask again) but is never late:
     at the instant returned, re-evaluating sees any flip that happened.
     """
@@ -326,6 +328,11 @@ def profile_start(facts: PersonFacts) -> datetime:
 def _transitions(condition: Condition, facts: PersonFacts, now: datetime) -> Iterator[datetime]:
     match condition:
         case And(children) | Or(children):
+            # A settled child that already decides the group (false in `and`, true in `or`) keeps
+            # deciding it until the person's data changes: time can flip nothing (settled.py).
+            deciding = isinstance(condition, Or)
+            if any(is_settled(c) and evaluate(c, facts, now=now) == deciding for c in children):
+                return
             for child in children:
                 yield from _transitions(child, facts, now)
         case Not(child):

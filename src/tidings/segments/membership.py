@@ -23,6 +23,7 @@ from tidings.segments.types import ChangeKind
 __all__ = [
     "ENTERED_ACTIVITY",
     "EXITED_ACTIVITY",
+    "MembershipDepartures",
     "add_to_segment",
     "change_memberships",
     "clear_segment",
@@ -131,6 +132,33 @@ def change_memberships(
         now=now,
     )
     return entered, exited
+
+
+class MembershipDepartures:
+    """people.Departures for segments: a person deleted, suppressed or merged away exits every
+    segment they were in, recorded (feed and activity) as any other exit, at the change's time.
+    A merge also enters the survivor into those it was not in, with the secondary's matchtime
+    (the data that made the secondary match now belongs to the survivor); live segments then
+    re-evaluate the survivor, which may exit it again."""
+
+    def person_removed(self, conn: Connection, *, workspace_id: int, cio_id: str, now: datetime) -> None:
+        held = storage.person_memberships(conn, workspace_id=workspace_id, cio_id=cio_id)
+        exits = [(segment.id, cio_id) for segment, _ in held]
+        change_memberships(conn, workspace_id=workspace_id, segments=_by_id(held), exits=exits, now=now)
+
+    def person_merged(
+        self, conn: Connection, *, workspace_id: int, from_cio_id: str, to_cio_id: str, now: datetime
+    ) -> None:
+        held = storage.person_memberships(conn, workspace_id=workspace_id, cio_id=from_cio_id)
+        entries = [(segment.id, to_cio_id, matchtime) for segment, matchtime in held]
+        exits = [(segment.id, from_cio_id) for segment, _ in held]
+        change_memberships(
+            conn, workspace_id=workspace_id, segments=_by_id(held), entries=entries, exits=exits, now=now
+        )
+
+
+def _by_id(held: Sequence[tuple[Segment, datetime]]) -> dict[int, Segment]:
+    return {segment.id: segment for segment, _ in held}
 
 
 def _record(

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import ColumnElement, Select
 
+from tidings.db.dialect import insert_from_select
 from tidings.db.schema import activities, people, segment_changes, segment_members
 from tidings.db.types import UtcDateTime
 from tidings.segments.definitions import Segment
@@ -37,7 +38,7 @@ def collect_matches(conn: Connection, *, matching: ColumnElement[bool]) -> None:
     on_commit = " ON COMMIT DROP" if conn.dialect.name == "postgresql" else ""
     conn.exec_driver_sql(_CREATE + on_commit)
     conn.execute(delete(_MATCHES))
-    conn.execute(insert(_MATCHES).from_select(["cio_id"], select(people.c.cio_id).where(matching)))
+    insert_from_select(conn, _MATCHES, ["cio_id"], select(people.c.cio_id).where(matching))
 
 
 def move_members(

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, delete, select, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import Select
 
-from tidings.db.dialect import upsert_many
+from tidings.db.dialect import insert_from_select, upsert_many
 from tidings.db.driver import DriverStatement
 from tidings.db.schema import segment_rechecks
 
@@ -103,4 +103,4 @@ def clear_segment_rechecks(
 
 def insert_rechecks(conn: Connection, rows: Select[Any]) -> None:
     """Schedule re-checks in one statement from a query of (workspace_id, segment_id, cio_id, due_at)."""
-    conn.execute(segment_rechecks.insert().from_select(list(_KEY) + ["due_at"], rows))
+    insert_from_select(conn, segment_rechecks, [*_KEY, "due_at"], rows)

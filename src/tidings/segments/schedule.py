@@ -4,10 +4,11 @@
 relative timestamp the condition reads, the instant it flips (v ± N, a microsecond late for
 "before"); for each occurrence a `within_days` window counts, when it enters and leaves the
 window; for "not performed within N days", when the profile comes of age. Here each kind of
-transition is a query of (cio_id, instant in unix microseconds) over the table it comes from;
-their union, grouped by person, gives each person's earliest instant after now, inserted as
-re-checks. The instants are computed exactly as in Python (tests/segments/test_schedule.py holds
-the two to it).
+transition is a query of (cio_id, instant in unix microseconds) over the table it comes from,
+restricted, inside an and/or group, to the people whose settled children leave the group open
+(`settled.py`: a failing settled child keeps an `and` false whatever time does); their union,
+grouped by person, gives each person's earliest instant after now, inserted as re-checks. The
+instants are computed exactly as in Python (tests/segments/test_schedule.py holds the two to it).
 
 A relative filter on a path that goes through arrays has no single value per row: such
 conditions are left to the caller (`InstantsUnknown`), which schedules in batches in Python.
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, case, cast, func, literal, select, union_all
+from sqlalchemy import BigInteger, and_, case, cast, func, literal, not_, or_, select, union_all
 from sqlalchemy.sql.expression import ColumnElement, FromClause, Select
 
 from tidings.db.schema import devices, events, objects, people, relationships
@@ -41,6 +42,7 @@ from tidings.segments.conditions import (
 from tidings.segments.evaluate import EVENT_TYPES, unit_seconds
 from tidings.segments.paths import parse_path
 from tidings.segments.patterns import parse_name_pattern
+from tidings.segments.settled import is_settled
 from tidings.segments.sql_json import json_sql
 from tidings.segments.values import EPOCH
 
@@ -98,7 +100,8 @@ class _Instants:
     def of(self, condition: Condition) -> list[Select[Any]]:
         match condition:
             case And(children) | Or(children):
-                return [part for child in children for part in self.of(child)]
+                parts = [part for child in children for part in self.of(child)]
+                return self._left_open(parts, condition) if parts else parts
             case Not(child):
                 return self.of(child)
             case AttributeCondition():
@@ -116,6 +119,19 @@ class _Instants:
             case RelationshipCondition():
                 return self._relationship(condition)
         return []  # segment and message conditions do not change with time
+
+    def _left_open(self, parts: list[Select[Any]], group: And | Or) -> list[Select[Any]]:
+        """evaluate._transitions: only the people whose settled children leave the group open
+        (all hold in an `and`, none holds in an `or`), each part restricted to them."""
+        settled = [self.compiler.condition(child) for child in group.children if is_settled(child)]
+        if not settled:
+            return parts
+        open_ = and_(*settled) if isinstance(group, And) else not_(or_(*settled))
+        # Not correlated with a part that reads `people` itself: the subquery has its own.
+        left_open = (
+            select(people.c.cio_id).where(people.c.workspace_id == self.workspace_id, open_).correlate(None)
+        )
+        return [part.where(part.selected_columns.cio_id.in_(left_open)) for part in parts]
 
     def _attribute(
         self, condition: AttributeCondition, document: Document, cio_id: ColumnElement[Any], where: Sequence[ColumnElement[bool]]

@@ -35,6 +35,7 @@ __all__ = [
     "list_person_segments",
     "list_segments",
     "memberships_selectable",
+    "person_memberships",
     "read_membership_changes",
     "transaction_id",
     "update_segment",
@@ -214,6 +215,21 @@ def list_person_segments(conn: Connection, *, workspace_id: int, cio_id: str) ->
         .order_by(segments.c.id)
     )
     return [_segment(row) for row in rows]
+
+
+def person_memberships(conn: Connection, *, workspace_id: int, cio_id: str) -> list[tuple[Segment, datetime]]:
+    """The segments a person is in, each with the person's matchtime."""
+    rows = conn.execute(
+        select(segments, segment_members.c.matchtime.label("member_matchtime"))
+        .join_from(
+            segment_members,
+            segments,
+            (segments.c.workspace_id == segment_members.c.workspace_id) & (segments.c.id == segment_members.c.segment_id),
+        )
+        .where(segment_members.c.workspace_id == workspace_id, segment_members.c.cio_id == cio_id)
+        .order_by(segments.c.id)
+    )
+    return [(_segment(row), row.member_matchtime) for row in rows]
 
 
 def memberships_selectable(workspace_id: int) -> Any:
