@@ -49,7 +49,7 @@ def test_sql_schedules_what_next_change_computes(database: Database) -> None:
     placed = 0
     pruned = 0
 
-    @settings(max_examples=150, deadline=None, derandomize=True, database=None,
+    @settings(max_examples=300, deadline=None, derandomize=True, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
     @given(population=people(), documents=st.lists(conditions, min_size=4, max_size=4))
     def check(population: list[PersonFacts], documents: list[dict[str, Any]]) -> None:
