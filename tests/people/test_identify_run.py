@@ -27,7 +27,8 @@ _EMAILS = ["a@x.com", "B@x.com", "b@x.com", "c@x.com"]
 
 
 def _calls(seed: int, count: int) -> list[tuple[str, str, dict[str, Any]]]:
-    """(method, path, body): identifies by id or email with changing traits, and events, over few people.
+    """(method, path, body): identifies by id or email with changing traits, and events and page
+    views, over few people.
 
     Everyone has an id from their first call, so no call merges two people: which of two people
     created in one batch is older (and survives) is decided by their random cio_ids.
@@ -37,7 +38,10 @@ def _calls(seed: int, count: int) -> list[tuple[str, str, dict[str, Any]]]:
     for _ in range(count):
         person = rng.choice(_IDS)
         if rng.random() < 0.3:
-            calls.append(("POST", f"/api/v1/customers/{person}/events", {"name": rng.choice(["a", "b"])}))
+            event: dict[str, Any] = {"name": rng.choice(["a", "b"])}
+            if rng.random() < 0.3:  # a page view sets the person's _last_visit
+                event |= {"type": "page", "timestamp": 1_767_225_600 + rng.randrange(100)}
+            calls.append(("POST", f"/api/v1/customers/{person}/events", event))
             continue
         body: dict[str, Any] = {"plan": rng.choice(["free", "pro", ""]), "seats": rng.randrange(3)}
         if rng.random() < 0.4:
@@ -56,7 +60,7 @@ def _state(conn: Connection, *, workspace_id: int) -> dict[str, Any]:
     found = []
     for row in conn.execute(select(people).where(people.c.workspace_id == workspace_id)):
         names[row.cio_id] = (row.id, row.email)
-        found.append((row.id, row.email, row.attributes, row.attribute_timestamps))
+        found.append((row.id, row.email, row.email_key, row.attributes, row.attribute_timestamps, row.updated_at))
     lines = [
         (names.get(row.cio_id), row.type, row.name, row.data)
         for row in conn.execute(select(activities).where(activities.c.workspace_id == workspace_id).order_by(activities.c.pk))

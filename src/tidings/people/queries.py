@@ -42,6 +42,7 @@ __all__ = [
     "move_person_data",
     "people_with_email",
     "store_people",
+    "update_attributes",
     "update_people",
     "update_person",
 ]
@@ -298,6 +299,40 @@ def _person_update(workspace_id: int, person: Person) -> dict[str, Any]:
         "new_attribute_timestamps": person.attribute_timestamps,
         "new_updated_at": person.updated_at,
     }
+
+
+_UPDATE_ATTRIBUTES = DriverStatement(
+    lambda dialect: update(people)
+    .where(people.c.workspace_id == bindparam("in_workspace"), people.c.cio_id == bindparam("of_cio_id"))
+    .values(
+        attributes=bindparam("new_attributes"),
+        attribute_timestamps=bindparam("new_attribute_timestamps"),
+        updated_at=bindparam("new_updated_at"),
+    )
+)
+
+
+def update_attributes(conn: Connection, people: Sequence[tuple[int, Person]]) -> bool:
+    """Store the attributes of stored (workspace_id, person) pairs whose identifiers are as stored,
+    in one executemany; False, storing nothing more, if some pair's person is not stored.
+
+    Setting only these columns leaves the indexes on identifiers alone: SQLite rewrites an index
+    entry for every indexed column an UPDATE sets, even to the value it had, and the unique id and
+    email indexes are most of what an identify's or a page view's update of a person costs.
+    """
+    if not people:
+        return True
+    rows = [
+        {
+            "in_workspace": workspace_id,
+            "of_cio_id": person.cio_id,
+            "new_attributes": person.attributes,
+            "new_attribute_timestamps": person.attribute_timestamps,
+            "new_updated_at": person.updated_at,
+        }
+        for workspace_id, person in people
+    ]
+    return _UPDATE_ATTRIBUTES.execute_many(conn, rows) == len(rows)
 
 
 def delete_person_data(conn: Connection, *, workspace_id: int, cio_id: str) -> None:
