@@ -197,6 +197,12 @@ class IdentifyRun:
         self._write()
         self._known.clear()
 
+    def write_activities(self) -> None:
+        """Write the pending activity rows now, before rows written directly (an anonymous merge's),
+        so that they keep the order of identifies applied one at a time."""
+        activity_queries.insert_activities(self.conn, self._activities)
+        self._activities.clear()
+
     def share_people(self, workspace: Workspace, refs: Sequence[ResolvedRef]) -> None:
         """Before events that name `refs`: write the pending people those could find, and forget
         what `refs` were known to find (an event creates the person nobody had).
@@ -255,8 +261,7 @@ class IdentifyRun:
 
     def _write(self) -> None:
         self._write_people()
-        activity_queries.insert_activities(self.conn, self._activities)
-        self._activities.clear()
+        self.write_activities()
 
     def _write_people(self) -> None:
         """Store the pending people: new ones and changed identifiers with an upsert, in order; people

@@ -39,7 +39,7 @@ from tidings.log import (
 )
 from tidings.people import ResolvedRef
 from tidings.processor.batching import batch_size
-from tidings.processor.handlers import apply_message, identify_calls, is_plain_identify
+from tidings.processor.handlers import apply_message, identify_calls, is_run_identify
 from tidings.processor.references import resolve
 from tidings.processor.segment_targeting import SegmentTargets, before_change, refresh_segments
 from tidings.workspaces import Workspace, get_workspace
@@ -156,7 +156,7 @@ class Processor:
                     if identifies is not None:
                         identifies.share_people(workspace, refs)  # before the events' look-up reads people
                     events.look_up(workspace, refs)
-                if identifies is not None and is_plain_identify(message) and index >= identified_to:
+                if identifies is not None and is_run_identify(message) and index >= identified_to:
                     if events is not None:
                         events.flush()  # before the identifies' look-up reads people
                     calls, identified_to = identify_calls(live, start=index, workspace=workspace)
