@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, literal, select, union_all, update
@@ -166,18 +165,19 @@ _IDENTIFIER_COLUMNS = {
 }
 
 
-@cache
-def _find_by_any(kinds: tuple[IdentifierKind, ...]) -> Any:
-    """One SELECT per kind, joined by UNION ALL: each searches its own index, where an OR of the
-    three would scan the workspace on SQLite."""
-    selects = [
-        _PERSON.where(
-            people.c.workspace_id == bindparam("workspace_id"),
-            _IDENTIFIER_COLUMNS[kind].in_(bindparam(f"values_{kind.value}", expanding=True)),
+# One SELECT per kind of identifier, joined by UNION ALL: each searches its own index, where an OR
+# of the three would scan the workspace on SQLite. A kind with no values reads an empty list.
+_FIND_PEOPLE_BY_ANY = DriverStatement(
+    lambda dialect: union_all(
+        *(
+            _PERSON.where(
+                people.c.workspace_id == bindparam("workspace_id"),
+                one_of(_IDENTIFIER_COLUMNS[kind], f"values_{kind.value}", dialect),
+            )
+            for kind in IdentifierKind
         )
-        for kind in kinds
-    ]
-    return selects[0] if len(selects) == 1 else union_all(*selects)
+    )
+)
 
 
 def find_people_by_any(
@@ -189,12 +189,11 @@ def find_people_by_any(
         values.setdefault(ref.kind, set()).add(email_key(ref.value) if ref.kind is IdentifierKind.EMAIL else ref.value)
     if not values:
         return {}
-    kinds = tuple(kind for kind in IdentifierKind if kind in values)
     parameters: dict[str, Any] = {"workspace_id": workspace_id}
-    parameters |= {f"values_{kind.value}": list(values[kind]) for kind in kinds}
+    parameters |= {f"values_{kind.value}": list(values.get(kind, ())) for kind in IdentifierKind}
     owners: dict[tuple[IdentifierKind, str], Person] = {}
-    for row in conn.execute(_find_by_any(kinds), parameters):
-        person = _person(row)
+    for row in _FIND_PEOPLE_BY_ANY.rows(conn, parameters):
+        person = _person_of(row)
         keys = [(IdentifierKind.CIO_ID, person.cio_id)]
         if person.id is not None:
             keys.append((IdentifierKind.ID, person.id))
