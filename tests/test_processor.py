@@ -10,6 +10,7 @@ from tests.factories.track import TrackDriver
 from tidings.db.schema import log_cursors, message_log
 from tidings.log import Track, ensure_cursors, pending_count
 from tidings.processor import worker as processor
+from tidings.processor.batching import batch_size
 
 
 async def test_rule_breaking_message_is_skipped_and_neighbours_apply(track: TrackDriver) -> None:
@@ -121,17 +122,29 @@ async def test_page_views_in_one_batch_keep_the_latest_visit(track: TrackDriver)
 
 @pytest.mark.parametrize("settings", [{"batch_size": 1}], indirect=True)
 async def test_batches_grow_while_the_log_is_deep_and_shrink_after(track: TrackDriver) -> None:
+    await track.event("u1", "first")
+    await track.processed()  # the cursor is at the newest entry: the backlog below is exactly 25
     for n in range(25):
         await track.event("u1", f"e{n}")
     services = track.services
-    await services.db.write(ensure_cursors, partitions=services.settings.database.log_partitions)
 
-    # Growth waits for 8 batches that found the write lock free (always, with no other process).
+    # Each batch takes a quarter of what waits (at least the configured 1, at most 8 times it).
     applied = [await services.processor.process_once() for _ in range(13)]
-    assert applied == [1] * 8 + [2, 4, 8, 3, 0]
+    assert applied == [6, 4, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 0]
     await track.event("u1", "later")
     await track.event("u1", "later")
     assert await services.processor.process_once() == 1
+
+
+def test_batch_size_stays_at_the_setting_while_caught_up() -> None:
+    assert [batch_size(waiting, base=50) for waiting in (0, 1, 50, 199)] == [50] * 4
+
+
+def test_batch_size_grows_with_the_backlog_up_to_eight_times_the_setting() -> None:
+    sizes = [batch_size(waiting, base=50) for waiting in range(0, 5000, 10)]
+    assert sizes == sorted(sizes)
+    assert (batch_size(400, base=50), batch_size(1000, base=50)) == (100, 250)
+    assert max(sizes) == batch_size(1_000_000, base=50) == 400
 
 
 async def test_events_naming_one_new_email_in_two_cases_in_one_batch_create_one_person(track: TrackDriver) -> None:

@@ -24,10 +24,12 @@ from tidings.workspaces import IdentifierMode
 
 _IDS = ["u1", "u2", "u3", "u4"]
 _EMAILS = ["a@x.com", "B@x.com", "b@x.com", "c@x.com"]
+_ANONYMOUS_IDS = ["anon-1", "anon-2", "anon-3"]
 
 
 def _calls(seed: int, count: int) -> list[tuple[str, str, dict[str, Any]]]:
-    """(method, path, body): identifies by id or email with changing traits, and events, over few people.
+    """(method, path, body): identifies by id or email with changing traits, some merging an
+    anonymous id, and events, page views and anonymous events, over few people.
 
     Everyone has an id from their first call, so no call merges two people: which of two people
     created in one batch is older (and survives) is decided by their random cio_ids.
@@ -36,8 +38,15 @@ def _calls(seed: int, count: int) -> list[tuple[str, str, dict[str, Any]]]:
     calls = []
     for _ in range(count):
         person = rng.choice(_IDS)
+        if rng.random() < 0.1:
+            anonymous = {"anonymous_id": rng.choice(_ANONYMOUS_IDS), "name": rng.choice(["a", "b"])}
+            calls.append(("POST", "/api/v1/events", anonymous))
+            continue
         if rng.random() < 0.3:
-            calls.append(("POST", f"/api/v1/customers/{person}/events", {"name": rng.choice(["a", "b"])}))
+            event: dict[str, Any] = {"name": rng.choice(["a", "b"])}
+            if rng.random() < 0.3:  # a page view sets the person's _last_visit
+                event |= {"type": "page", "timestamp": 1_767_225_600 + rng.randrange(100)}
+            calls.append(("POST", f"/api/v1/customers/{person}/events", event))
             continue
         body: dict[str, Any] = {"plan": rng.choice(["free", "pro", ""]), "seats": rng.randrange(3)}
         if rng.random() < 0.4:
@@ -46,6 +55,8 @@ def _calls(seed: int, count: int) -> list[tuple[str, str, dict[str, Any]]]:
             person, body["id"] = rng.choice(_EMAILS), person
         if rng.random() < 0.1:
             body["_update"] = True
+        if rng.random() < 0.15:  # merges the anonymous id's events into the person, the first time
+            body["anonymous_id"] = rng.choice(_ANONYMOUS_IDS)
         calls.append(("PUT", f"/api/v1/customers/{person}", body))
     return calls
 
@@ -56,13 +67,13 @@ def _state(conn: Connection, *, workspace_id: int) -> dict[str, Any]:
     found = []
     for row in conn.execute(select(people).where(people.c.workspace_id == workspace_id)):
         names[row.cio_id] = (row.id, row.email)
-        found.append((row.id, row.email, row.attributes, row.attribute_timestamps))
+        found.append((row.id, row.email, row.email_key, row.attributes, row.attribute_timestamps, row.updated_at))
     lines = [
         (names.get(row.cio_id), row.type, row.name, row.data)
         for row in conn.execute(select(activities).where(activities.c.workspace_id == workspace_id).order_by(activities.c.pk))
     ]
     stored = [
-        (names.get(row.cio_id), row.name)
+        (names.get(row.cio_id), row.anonymous_id, row.name, row.processed_at)
         for row in conn.execute(select(events).where(events.c.workspace_id == workspace_id).order_by(events.c.pk))
     ]
     return {"people": sorted(found, key=repr), "activities": lines, "events": stored}

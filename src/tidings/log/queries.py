@@ -21,6 +21,7 @@ __all__ = [
     "ensure_cursors",
     "first_receipt",
     "forget_receipts_before",
+    "partition_depths",
     "partitions_behind",
     "pending_count",
     "read_after",
@@ -133,18 +134,29 @@ def forget_receipts_before(conn: Connection, *, cutoff: datetime) -> int:
 
 
 def partitions_behind(conn: Connection) -> list[int]:
-    """The partitions with entries no processor has applied yet; a cheap read for idle polling.
+    """The partitions with entries no processor has applied yet; a cheap read for idle polling."""
+    return list(partition_depths(conn))
 
-    The newest seq of each partition is one backward step of the (partition, seq) index; an
-    EXISTS would let PostgreSQL choose a scan of the whole log.
+
+def partition_depths(conn: Connection) -> dict[int, int]:
+    """For each partition that is behind, how many entries at most wait in it (a cheap read).
+
+    The count is the newest seq less the cursor's position: exact while one partition takes all
+    appends, more than the partition holds when others take some (seqs are shared). The newest seq
+    of each partition is one backward step of the (partition, seq) index; an EXISTS or a count
+    would let PostgreSQL choose a scan of the whole log, or read the whole backlog.
     """
     newest = (
         select(func.max(message_log.c.seq))
         .where(message_log.c.partition == log_cursors.c.partition)
         .scalar_subquery()
     )
-    statement = select(log_cursors.c.partition).where(newest > log_cursors.c.position).order_by(log_cursors.c.partition)
-    return list(conn.execute(statement).scalars())
+    statement = (
+        select(log_cursors.c.partition, newest - log_cursors.c.position)
+        .where(newest > log_cursors.c.position)
+        .order_by(log_cursors.c.partition)
+    )
+    return {partition: waiting for partition, waiting in conn.execute(statement)}
 
 
 def pending_count(conn: Connection) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, String, Table, bindparam, cast, delete, func, insert, literal, select, tuple_, union_all, update
 from sqlalchemy.engine import Connection
 
-from tidings.db.dialect import insert_ignoring_conflicts_statement
+from tidings.db.dialect import insert_ignoring_conflicts_statement, one_of
 from tidings.db.driver import DriverStatement
 from tidings.db.schema import activities, anonymous_merges, events
 from tidings.people.types import Activity
@@ -35,12 +35,38 @@ _INSERT_EVENT = DriverStatement(
     .values({name: bindparam(name) for name in _EVENT_COLUMNS})
     .returning(events.c.workspace_id, events.c.event_id)
 )
+_INSERT_NEW_EVENT = DriverStatement(
+    lambda dialect: insert(events).values({name: bindparam(name) for name in _EVENT_COLUMNS})
+)
+_STORED_EVENT_IDS = DriverStatement(
+    lambda dialect: select(events.c.event_id).where(
+        events.c.workspace_id == bindparam("workspace_id"), one_of(events.c.event_id, "event_ids", dialect)
+    )
+)
 
 
 def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[tuple[int, str]]:
-    """Store events (a round trip for all on PostgreSQL); returns the (workspace_id, event_id) of
-    those stored, leaving out the ones whose event id was seen before."""
-    return {(workspace_id, event_id) for workspace_id, event_id in _INSERT_EVENT.returning_many(conn, rows)}
+    """Store events whose (workspace_id, event_id) differ from each other; returns those stored,
+    leaving out the ones whose event id was seen before.
+
+    PostgreSQL inserts them all in one pipeline, skipping conflicts. SQLite would run an insert
+    with RETURNING a row at a time (its driver refuses RETURNING in an executemany); there the
+    processor is the only writer, so the ids stored already are read in one statement per
+    workspace and the others inserted in one executemany.
+    """
+    if conn.dialect.name == "postgresql":
+        return {(workspace_id, event_id) for workspace_id, event_id in _INSERT_EVENT.returning_many(conn, rows)}
+    wanted: dict[int, list[str]] = {}
+    for row in rows:
+        wanted.setdefault(row["workspace_id"], []).append(row["event_id"])
+    stored = {
+        (workspace_id, event_id)
+        for workspace_id, event_ids in wanted.items()
+        for (event_id,) in _STORED_EVENT_IDS.rows(conn, {"workspace_id": workspace_id, "event_ids": event_ids})
+    }
+    new = [row for row in rows if (row["workspace_id"], row["event_id"]) not in stored]
+    _INSERT_NEW_EVENT.execute_many(conn, new)
+    return {(row["workspace_id"], row["event_id"]) for row in new}
 
 
 _UNMERGED = (

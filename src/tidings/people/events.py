@@ -170,14 +170,13 @@ class EventRun:
                 key = (workspace.id, person.cio_id)
                 if (workspace.id, event_id) in inserted and (key not in latest or latest[key][1] < visited):
                     latest[key] = (person, visited)
-            queries.update_people(
-                self._conn,
-                [
-                    (workspace_id, _visited(person, visited))
-                    for (workspace_id, _), (person, visited) in latest.items()
-                    if person.attributes.get("_last_visit", 0) < visited
-                ],
-            )
+            visits = [
+                (workspace_id, _visited(person, visited))
+                for (workspace_id, _), (person, visited) in latest.items()
+                if person.attributes.get("_last_visit", 0) < visited
+            ]
+            # A visit changes attributes only; its person is stored (found, or inserted above).
+            queries.update_attributes(self._conn, visits)
         self._people.clear()
         self._new_people.clear()
         self._merges.clear()

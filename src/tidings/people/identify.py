@@ -87,7 +87,7 @@ class _Immediate:
     ) -> None:
         if before is None:
             queries.insert_person(self.conn, workspace_id=workspace_id, person=person)
-        else:
+        elif not _same_identifiers(before, person) or not queries.update_attributes(self.conn, [(workspace_id, person)]):
             queries.update_person(self.conn, workspace_id=workspace_id, person=person)
         activity_queries.insert_activities(self.conn, activities)
 
@@ -159,6 +159,8 @@ class IdentifyRun:
         # People to store, new or changed, by (workspace_id, cio_id), and every identifier key
         # they had or have.
         self._people: dict[tuple[int, str], Person] = {}
+        # Those of them that are new or whose identifiers changed since they were stored.
+        self._moved: set[tuple[int, str]] = set()
         self._pending_keys: set[tuple[int, IdentifierKind, str]] = set()
         self._activities: list[dict[str, Any]] = []
 
@@ -201,6 +203,12 @@ class IdentifyRun:
         self._write()
         self._known.clear()
 
+    def write_activities(self) -> None:
+        """Write the pending activity rows now, before rows written directly (an anonymous merge's),
+        so that they keep the order of identifies applied one at a time."""
+        activity_queries.insert_activities(self.conn, self._activities)
+        self._activities.clear()
+
     def share_people(self, workspace: Workspace, refs: Sequence[ResolvedRef]) -> None:
         """Before events that name `refs`: write the pending people those could find, and forget
         what `refs` were known to find (an event creates the person nobody had).
@@ -225,6 +233,8 @@ class IdentifyRun:
         self, workspace_id: int, person: Person, *, before: Person | None, activities: list[dict[str, Any]]
     ) -> None:
         self._people[(workspace_id, person.cio_id)] = person
+        if before is None or not _same_identifiers(before, person):
+            self._moved.add((workspace_id, person.cio_id))
         self._pending_keys |= _identifier_keys(workspace_id, person)
         if before is not None:
             self._pending_keys |= _identifier_keys(workspace_id, before)
@@ -257,12 +267,18 @@ class IdentifyRun:
 
     def _write(self) -> None:
         self._write_people()
-        activity_queries.insert_activities(self.conn, self._activities)
-        self._activities.clear()
+        self.write_activities()
 
     def _write_people(self) -> None:
-        queries.store_people(self.conn, [(workspace_id, person) for (workspace_id, _), person in self._people.items()])
+        """Store the pending people: new ones and changed identifiers with an upsert, in order; people
+        changing only attributes with an update that leaves the identifier indexes alone."""
+        moved = [(key[0], person) for key, person in self._people.items() if key in self._moved]
+        kept = [(key[0], person) for key, person in self._people.items() if key not in self._moved]
+        queries.store_people(self.conn, moved)
+        if not queries.update_attributes(self.conn, kept):
+            queries.store_people(self.conn, kept)  # not expected: someone was not stored after all
         self._people.clear()
+        self._moved.clear()
         self._pending_keys.clear()
 
 
@@ -278,6 +294,11 @@ def _identifier_keys(workspace_id: int, person: Person) -> set[tuple[int, Identi
     if person.email is not None:
         keys.add((workspace_id, IdentifierKind.EMAIL, email_key(person.email)))
     return keys
+
+
+def _same_identifiers(before: Person, person: Person) -> bool:
+    """Whether `person` keeps the identifiers `before` had (and so their index entries)."""
+    return before.id == person.id and before.email == person.email
 
 
 def _age(person: Person) -> tuple[datetime, str]:

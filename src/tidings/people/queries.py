@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, literal, select, union_all, update
@@ -42,6 +41,7 @@ __all__ = [
     "move_person_data",
     "people_with_email",
     "store_people",
+    "update_attributes",
     "update_people",
     "update_person",
 ]
@@ -165,18 +165,19 @@ _IDENTIFIER_COLUMNS = {
 }
 
 
-@cache
-def _find_by_any(kinds: tuple[IdentifierKind, ...]) -> Any:
-    """One SELECT per kind, joined by UNION ALL: each searches its own index, where an OR of the
-    three would scan the workspace on SQLite."""
-    selects = [
-        _PERSON.where(
-            people.c.workspace_id == bindparam("workspace_id"),
-            _IDENTIFIER_COLUMNS[kind].in_(bindparam(f"values_{kind.value}", expanding=True)),
+# One SELECT per kind of identifier, joined by UNION ALL: each searches its own index, where an OR
+# of the three would scan the workspace on SQLite. A kind with no values reads an empty list.
+_FIND_PEOPLE_BY_ANY = DriverStatement(
+    lambda dialect: union_all(
+        *(
+            _PERSON.where(
+                people.c.workspace_id == bindparam("workspace_id"),
+                one_of(_IDENTIFIER_COLUMNS[kind], f"values_{kind.value}", dialect),
+            )
+            for kind in IdentifierKind
         )
-        for kind in kinds
-    ]
-    return selects[0] if len(selects) == 1 else union_all(*selects)
+    )
+)
 
 
 def find_people_by_any(
@@ -188,12 +189,11 @@ def find_people_by_any(
         values.setdefault(ref.kind, set()).add(email_key(ref.value) if ref.kind is IdentifierKind.EMAIL else ref.value)
     if not values:
         return {}
-    kinds = tuple(kind for kind in IdentifierKind if kind in values)
     parameters: dict[str, Any] = {"workspace_id": workspace_id}
-    parameters |= {f"values_{kind.value}": list(values[kind]) for kind in kinds}
+    parameters |= {f"values_{kind.value}": list(values.get(kind, ())) for kind in IdentifierKind}
     owners: dict[tuple[IdentifierKind, str], Person] = {}
-    for row in conn.execute(_find_by_any(kinds), parameters):
-        person = _person(row)
+    for row in _FIND_PEOPLE_BY_ANY.rows(conn, parameters):
+        person = _person_of(row)
         keys = [(IdentifierKind.CIO_ID, person.cio_id)]
         if person.id is not None:
             keys.append((IdentifierKind.ID, person.id))
@@ -298,6 +298,40 @@ def _person_update(workspace_id: int, person: Person) -> dict[str, Any]:
         "new_attribute_timestamps": person.attribute_timestamps,
         "new_updated_at": person.updated_at,
     }
+
+
+_UPDATE_ATTRIBUTES = DriverStatement(
+    lambda dialect: update(people)
+    .where(people.c.workspace_id == bindparam("in_workspace"), people.c.cio_id == bindparam("of_cio_id"))
+    .values(
+        attributes=bindparam("new_attributes"),
+        attribute_timestamps=bindparam("new_attribute_timestamps"),
+        updated_at=bindparam("new_updated_at"),
+    )
+)
+
+
+def update_attributes(conn: Connection, people: Sequence[tuple[int, Person]]) -> bool:
+    """Store the attributes of stored (workspace_id, person) pairs whose identifiers are as stored,
+    in one executemany; False, storing nothing more, if some pair's person is not stored.
+
+    Setting only these columns leaves the indexes on identifiers alone: SQLite rewrites an index
+    entry for every indexed column an UPDATE sets, even to the value it had, and the unique id and
+    email indexes are most of what an identify's or a page view's update of a person costs.
+    """
+    if not people:
+        return True
+    rows = [
+        {
+            "in_workspace": workspace_id,
+            "of_cio_id": person.cio_id,
+            "new_attributes": person.attributes,
+            "new_attribute_timestamps": person.attribute_timestamps,
+            "new_updated_at": person.updated_at,
+        }
+        for workspace_id, person in people
+    ]
+    return _UPDATE_ATTRIBUTES.execute_many(conn, rows) == len(rows)
 
 
 def delete_person_data(conn: Connection, *, workspace_id: int, cio_id: str) -> None:

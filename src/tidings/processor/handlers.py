@@ -58,18 +58,18 @@ def apply_message(
     """Apply one canonical message. Raises a TidingsError when the message breaks a rule.
 
     With `events`, an event is recorded in that run and written at its flush, which any other kind
-    of message calls first; likewise a plain identify (no anonymous id, no relationships) with
+    of message calls first; likewise an identify without relationships (`is_run_identify`) with
     `identifies`, which an event lets write what it needs first (`IdentifyRun.share_people`).
     """
     if events is not None and not isinstance(message, Track):
         events.flush()
     if identifies is not None and isinstance(message, Track):
         identifies.share_people(workspace, [resolve(message.person, workspace)] if message.person else [])
-    elif identifies is not None and not is_plain_identify(message):
+    elif identifies is not None and not is_run_identify(message):
         identifies.flush()
     match message:
-        case Identify() if identifies is not None and is_plain_identify(message):
-            identifies.identify(
+        case Identify() if identifies is not None and is_run_identify(message):
+            person = identifies.identify(
                 workspace,
                 ref=resolve(message.person, workspace),
                 traits=message.traits,
@@ -77,6 +77,11 @@ def apply_message(
                 update_only=message.update_only,
                 now=now,
             )
+            if person is not None and message.anonymous_id:
+                # The merge reads and writes events, devices and relationships, never people: the
+                # person may stay pending, but its activity rows go first, as one at a time.
+                identifies.write_activities()
+                people.merge_anonymous_events(conn, workspace, person, anonymous_id=message.anonymous_id, now=now)
         case Identify():
             _identify(conn, workspace, message, now=now)
         case Track() | Page() | Screen():
@@ -131,27 +136,23 @@ def apply_message(
             )
 
 
-def is_plain_identify(message: Message) -> bool:
-    """An identify that changes nothing but the person: an IdentifyRun can apply it."""
-    return (
-        isinstance(message, Identify)
-        and not message.anonymous_id
-        and not message.add_relationships
-        and not message.delete_relationships
-    )
+def is_run_identify(message: Message) -> bool:
+    """An identify that changes nothing but the person, and merges its anonymous id if it has one:
+    an IdentifyRun can apply it."""
+    return isinstance(message, Identify) and not message.add_relationships and not message.delete_relationships
 
 
 def identify_calls(
     messages: Sequence[tuple[LogEntry, Message]], *, start: int, workspace: Workspace
 ) -> tuple[list[tuple[ResolvedRef, dict[str, Any]]], int]:
-    """The (ref, traits) of the plain identifies from `start` until a message that ends an
-    IdentifyRun (anything but a plain identify or an event of `workspace`), to look up at once,
+    """The (ref, traits) of the run identifies from `start` until a message that ends an
+    IdentifyRun (anything but such an identify or an event of `workspace`), to look up at once,
     and where that message is."""
     calls = []
     end = start
     while end < len(messages) and messages[end][0].workspace_id == workspace.id:
         message = messages[end][1]
-        if is_plain_identify(message):
+        if is_run_identify(message):
             assert isinstance(message, Identify)
             calls.append((resolve(message.person, workspace), message.traits))
         elif not isinstance(message, Track):

@@ -34,11 +34,12 @@ from tidings.log import (
     decode_message,
     ensure_cursors,
     find_repeats,
-    partitions_behind,
+    partition_depths,
     read_after,
 )
 from tidings.people import ResolvedRef
-from tidings.processor.handlers import DEPARTURES, apply_message, identify_calls, is_plain_identify
+from tidings.processor.batching import batch_size
+from tidings.processor.handlers import DEPARTURES, apply_message, identify_calls, is_run_identify
 from tidings.processor.references import resolve
 from tidings.processor.segment_targeting import SegmentTargets, before_change, refresh_segments
 from tidings.workspaces import Workspace, get_workspace
@@ -47,12 +48,6 @@ __all__ = ["Processor"]
 
 logger = logging.getLogger(__name__)
 
-# While the log is deep, a batch grows to this many times the configured batch size.
-_DEEP_LOG_BATCHES = 8
-# ... and only once this many batches in a row found the SQLite write lock free.
-_CALM_BATCHES_BEFORE_GROWING = 8
-
-
 class Processor:
     def __init__(self, db: Database, *, clock: Clock, settings: ProcessorSettings, partitions: int) -> None:
         self._db = db
@@ -60,10 +55,6 @@ class Processor:
         self._settings = settings
         self._partitions = partitions
         self._batch_size = settings.batch_size or (50 if db.is_sqlite else 200)
-        # Per partition: how many messages the next batch takes (see _next_batch_size).
-        self._batch_sizes: dict[int, int] = {}
-        # Batches in a row that took the SQLite write lock without waiting for the API.
-        self._calm_batches = 0
         self._wakeup = asyncio.Event()
         self._loop = BackgroundTask("processor", self._run)
 
@@ -89,9 +80,10 @@ class Processor:
     async def process_once(self) -> int:
         """One batch from every partition that is behind; returns how many were applied."""
         applied = 0
-        for partition in await self._db.read(partitions_behind):
+        for partition, waiting in (await self._db.read(partition_depths)).items():
+            limit = batch_size(waiting, base=self._batch_size)
             # A batch is redone from the log if a crash undoes it: its commit need not wait for the disk.
-            applied += await self._db.write_replayable(self._process_partition, partition)
+            applied += await self._db.write_replayable(self._process_partition, partition, limit=limit)
         return applied
 
     async def _run(self) -> None:
@@ -108,16 +100,12 @@ class Processor:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self._settings.idle_poll_seconds)
 
-    def _process_partition(self, conn: Connection, partition: int) -> int:
-        """Apply the next batch of one partition, in the caller's transaction (a worker thread)."""
+    def _process_partition(self, conn: Connection, partition: int, *, limit: int) -> int:
+        """Apply the next `limit` messages of one partition, in the caller's transaction (a worker thread)."""
         position = claim_partition(conn, partition=partition)
         if position is None:
             return 0
-        limit = self._batch_sizes.get(partition, self._batch_size)
         entries = read_after(conn, partition=partition, position=position, limit=limit)
-        self._batch_sizes[partition] = self._next_batch_size(
-            limit, read=len(entries), is_contended=self._db.writer_waited
-        )
         if not entries:
             return 0
         try:
@@ -131,21 +119,6 @@ class Processor:
             self._apply_all(conn, entries, one_by_one=True)
         advance_cursor(conn, partition=partition, position=entries[-1].seq)
         return len(entries)
-
-    def _next_batch_size(self, limit: int, *, read: int, is_contended: bool) -> int:
-        """Double the batch while the log is deeper than a batch, up to 8 times the setting.
-
-        A commit costs an fsync and, on SQLite, a turn at the one write lock; a backlog is applied
-        with fewer of them. A shallow log, or a SQLite write lock this transaction had to wait for
-        (the API is busy writing), goes back to short transactions: the API waits for each one.
-        """
-        if is_contended:
-            self._calm_batches = 0
-        else:
-            self._calm_batches += 1
-        if read < limit or self._calm_batches < _CALM_BATCHES_BEFORE_GROWING:
-            return self._batch_size
-        return min(limit * 2, self._batch_size * _DEEP_LOG_BATCHES)
 
     def _apply_all(self, conn: Connection, entries: list[LogEntry], *, one_by_one: bool) -> None:
         workspaces: dict[int, Workspace | None] = {}
@@ -183,7 +156,7 @@ class Processor:
                     if identifies is not None:
                         identifies.share_people(workspace, refs)  # before the events' look-up reads people
                     events.look_up(workspace, refs)
-                if identifies is not None and is_plain_identify(message) and index >= identified_to:
+                if identifies is not None and is_run_identify(message) and index >= identified_to:
                     if events is not None:
                         events.flush()  # before the identifies' look-up reads people
                     calls, identified_to = identify_calls(live, start=index, workspace=workspace)
