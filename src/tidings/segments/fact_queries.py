@@ -113,19 +113,21 @@ def _pair_states(dialect: str) -> ClauseElement:
         segment_id, cio_id = func.json_extract(pair.c.value, "$[0]"), func.json_extract(pair.c.value, "$[1]")
     members, scheduled = segment_members.c, segment_rechecks.c
     workspace_id = bindparam("workspace_id")
-    return (
-        select(segment_id.label("segment_id"), cio_id.label("cio_id"), members.cio_id.label("member"), scheduled.due_at)
-        .select_from(
-            pair.outerjoin(
-                segment_members,
-                and_(members.workspace_id == workspace_id, members.segment_id == segment_id, members.cio_id == cio_id),
-            ).outerjoin(
-                segment_rechecks,
-                and_(scheduled.workspace_id == workspace_id, scheduled.segment_id == segment_id, scheduled.cio_id == cio_id),
-            )
-        )
-        .where(or_(members.cio_id.is_not(None), scheduled.due_at.is_not(None)))
+    # Subqueries per pair, not joins: they stay primary-key lookups whatever the planner believes
+    # of the tables' sizes, which a build that has just added a million members leaves far behind
+    # (PostgreSQL then hashed every membership of the workspace for each batch).
+    member = select(members.cio_id).where(
+        members.workspace_id == workspace_id, members.segment_id == segment_id, members.cio_id == cio_id
     )
+    due_at = select(scheduled.due_at).where(
+        scheduled.workspace_id == workspace_id, scheduled.segment_id == segment_id, scheduled.cio_id == cio_id
+    )
+    return select(
+        segment_id.label("segment_id"),
+        cio_id.label("cio_id"),
+        member.scalar_subquery().label("member"),
+        due_at.scalar_subquery().label("due_at"),
+    ).select_from(pair)
 
 
 # Primary-key lookups of (segment, person) pairs: a membership and a re-check each.
