@@ -65,10 +65,6 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = sync_url(url)
-        # Whether this process's current (else last) write transaction had to wait while another
-        # process wrote to the same SQLite file: the processor's cue that the API is busy. Always
-        # False on PostgreSQL, whose writers do not wait for each other.
-        self.writer_waited = False
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             self._reader = _sqlite_engine(self.url, begin="BEGIN", pragmas=_SQLITE_PRAGMAS, pool_size=8)
@@ -120,12 +116,7 @@ class Database:
         if self._turn_file is None:
             yield
             return
-        try:
-            fcntl.flock(self._turn_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            self.writer_waited = False
-        except BlockingIOError:
-            fcntl.flock(self._turn_file, fcntl.LOCK_EX)
-            self.writer_waited = True
+        fcntl.flock(self._turn_file, fcntl.LOCK_EX)
         try:
             yield
         finally:
